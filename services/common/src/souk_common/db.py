@@ -1,0 +1,62 @@
+"""Async SQLAlchemy engine and session handling shared by every service.
+
+One :class:`Database` per process, created in the app's lifespan (nothing connects at import
+time) and kept on ``app.state.database``. Route handlers receive a session through
+:data:`SessionDep`; the session commits when the handler returns and rolls back when it raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+
+class Database:
+    """An async engine and its session factory."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+        self.engine: AsyncEngine = create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            echo=echo,
+        )
+        self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            self.engine, expire_on_commit=False
+        )
+
+    async def ping(self) -> None:
+        """Run ``SELECT 1``; raises when the database is unreachable."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+def get_database(request: Request) -> Database:
+    """Return the process's :class:`Database` from the app state."""
+    database: Database = request.app.state.database
+    return database
+
+
+async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
+    """Yield a session in a transaction that commits on success and rolls back on error."""
+    database = get_database(request)
+    async with database.sessions() as session, session.begin():
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(session_dependency)]
+DatabaseDep = Annotated[Database, Depends(get_database)]

@@ -1,0 +1,173 @@
+"""One error hierarchy rendered as RFC 9457 problem+json by one set of handlers.
+
+Raise a :class:`SoukError` subclass anywhere below a route; the handler turns it into a
+response whose ``type`` and ``code`` are stable, so clients can branch on them. Validation
+errors name each offending field (``body.email``) in ``errors`` and in ``detail``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from souk_common.correlation import get_correlation_id
+from souk_common.logging import get_logger
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://souk.dev/problems/"
+log = get_logger(__name__)
+
+
+class SoukError(Exception):
+    """Base of every error a client may see; subclasses set ``code`` and ``status_code``."""
+
+    code: ClassVar[str] = "internal_error"
+    status_code: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal server error"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.headers = headers or {}
+        self.extensions = extensions
+
+
+class BadRequestError(SoukError):
+    """The request is well-formed JSON but not acceptable."""
+
+    code, status_code, title = "bad_request", 400, "Bad request"
+
+
+class ValidationFailedError(SoukError):
+    """A field failed validation outside of the schema (e.g. a domain rule)."""
+
+    code, status_code, title = "validation_failed", 422, "Validation failed"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+class UnauthorizedError(SoukError):
+    """No valid credentials were presented."""
+
+    code, status_code, title = "unauthorized", 401, "Authentication required"
+
+    def __init__(self, detail: str | None = None, **extensions: Any) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"}, **extensions)
+
+
+class ForbiddenError(SoukError):
+    """The caller is known but may not do this."""
+
+    code, status_code, title = "forbidden", 403, "Forbidden"
+
+
+class NotFoundError(SoukError):
+    """The resource does not exist, or the caller may not know that it does."""
+
+    code, status_code, title = "not_found", 404, "Not found"
+
+
+class ConflictError(SoukError):
+    """The request conflicts with the current state (duplicate, wrong state)."""
+
+    code, status_code, title = "conflict", 409, "Conflict"
+
+
+class RateLimitedError(SoukError):
+    """Too many attempts; ``Retry-After`` says when to try again."""
+
+    code, status_code, title = "rate_limited", 429, "Too many requests"
+
+    def __init__(self, retry_after: int, detail: str | None = None) -> None:
+        super().__init__(
+            detail, headers={"Retry-After": str(max(1, retry_after))}, retry_after=retry_after
+        )
+
+
+class ServiceUnavailableError(SoukError):
+    """A dependency is down; retry later."""
+
+    code, status_code, title = "unavailable", 503, "Service unavailable"
+
+
+def problem_response(
+    status_code: int,
+    code: str,
+    title: str,
+    detail: str,
+    request: Request,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    """Build an ``application/problem+json`` response."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status_code,
+        "detail": detail,
+        "code": code,
+        "instance": request.url.path,
+        "correlation_id": get_correlation_id(),
+        **extensions,
+    }
+    return JSONResponse(body, status_code=status_code, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in location)
+
+
+async def _souk_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SoukError)
+    if exc.status_code >= 500:
+        log.error("request_failed", code=exc.code, detail=exc.detail)
+    return problem_response(
+        exc.status_code, exc.code, exc.title, exc.detail, request, exc.headers, **exc.extensions
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": _field_name(item["loc"]), "message": item["msg"], "type": item["type"]}
+        for item in exc.errors()
+    ]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return problem_response(
+        422, "validation_failed", "Validation failed", detail, request, errors=errors
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    headers = dict(exc.headers) if exc.headers else None
+    return problem_response(
+        exc.status_code, code, str(exc.detail), str(exc.detail), request, headers
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled_error", error_type=type(exc).__name__)
+    return problem_response(
+        500, "internal_error", "Internal server error", "An unexpected error occurred.", request
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the problem+json handlers on ``app``."""
+    app.add_exception_handler(SoukError, _souk_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,86 @@
+"""OpenTelemetry tracing configured from the standard ``OTEL_*`` environment variables.
+
+The SDK reads ``OTEL_SERVICE_NAME``, ``OTEL_TRACES_SAMPLER``, ``OTEL_RESOURCE_ATTRIBUTES``
+and the exporter reads ``OTEL_EXPORTER_OTLP_ENDPOINT`` / ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``
+itself; spans are exported over OTLP/HTTP only when an endpoint is set. FastAPI (per app),
+SQLAlchemy, redis and httpx are instrumented.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from opentelemetry import trace
+from opentelemetry.context import attach, detach
+from opentelemetry.propagate import extract
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Span, SpanKind
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+_configured = False
+_ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+
+
+def configure_tracing(
+    service_name: str, extra_processors: tuple[SpanProcessor, ...] = ()
+) -> TracerProvider | None:
+    """Install the process's tracer provider (once) and instrument redis and httpx."""
+    global _configured  # noqa: PLW0603 - one tracer provider per process
+    if _configured:
+        return None
+    _configured = True
+    if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
+        return None
+    resource = Resource.create({SERVICE_NAME: os.environ.get("OTEL_SERVICE_NAME", service_name)})
+    provider = TracerProvider(resource=resource)
+    if any(os.environ.get(name) for name in _ENDPOINT_VARIABLES):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    for processor in extra_processors:
+        provider.add_span_processor(processor)
+    trace.set_tracer_provider(provider)
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+
+    RedisInstrumentor().instrument()
+    HTTPXClientInstrumentor().instrument()
+    return provider
+
+
+def instrument_app(app: FastAPI) -> None:
+    """Instrument one FastAPI app (server spans named by route template)."""
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+
+
+def instrument_engine(engine: AsyncEngine) -> None:
+    """Instrument one SQLAlchemy engine (a span per statement)."""
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
+
+
+def get_tracer(name: str) -> trace.Tracer:
+    """Return a tracer for instrumentation scope ``name``."""
+    return trace.get_tracer(name)
+
+
+@contextmanager
+def consumer_span(
+    tracer: trace.Tracer, name: str, carrier: Mapping[str, str], attributes: dict[str, Any]
+) -> Iterator[Span]:
+    """Start a CONSUMER span as the child of the producer context found in ``carrier``."""
+    token = attach(extract(dict(carrier)))
+    try:
+        with tracer.start_as_current_span(name, kind=SpanKind.CONSUMER, attributes=attributes) as s:
+            yield s
+    finally:
+        detach(token)

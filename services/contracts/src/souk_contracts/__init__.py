@@ -1,0 +1,14 @@
+"""Souk's cross-service contracts: which services exist, what they subscribe to, and the
+versioned payloads of the events they exchange. No behaviour lives here."""
+
+from souk_contracts.events import EVENT_PAYLOADS, UserRegisteredV1, parse_payload
+from souk_contracts.topology import SERVICES, ServiceTopology, subscriptions
+
+__all__ = [
+    "EVENT_PAYLOADS",
+    "SERVICES",
+    "ServiceTopology",
+    "UserRegisteredV1",
+    "parse_payload",
+    "subscriptions",
+]
