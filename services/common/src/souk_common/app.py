@@ -1,5 +1,7 @@
-"""The app factory every service uses: one place wires logging, tracing, metrics, errors,
-health, the database, Redis, token verification and the event workers.
+"""The app factory every service uses.
+
+One place wires logging, tracing, metrics, errors, health, the database, Redis, token
+verification and the event workers.
 
 A service's ``main.create_app()`` calls :func:`create_service_app` with its settings, routers
 and (optionally) its event tables and stream handlers. Nothing connects at import time: the

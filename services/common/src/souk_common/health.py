@@ -22,7 +22,7 @@ async def _run_check(check: ReadinessCheck) -> str | None:
         await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)
     except TimeoutError:
         return "timed out"
-    except Exception as error:  # noqa: BLE001 - any failure means "not ready"
+    except Exception as error:
         return f"{type(error).__name__}: {error}"[:200]
     return None
 

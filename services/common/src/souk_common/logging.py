@@ -12,7 +12,7 @@ import logging
 import re
 import sys
 from collections.abc import Mapping, MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 from opentelemetry import trace
@@ -77,9 +77,11 @@ def _add_context(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Any:
     return event_dict
 
 
-def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
-    """Configure structlog and the standard library to emit Souk's log lines on stdout."""
-    global _service_name  # noqa: PLW0603 - the process has exactly one service name
+def configure_logging(
+    service: str, level: str = "INFO", fmt: str = "json", stream: TextIO | None = None
+) -> None:
+    """Configure structlog and the standard library to emit Souk's log lines (stdout)."""
+    global _service_name
     _service_name = service
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -104,7 +106,7 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
         foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers = [handler]

@@ -88,9 +88,9 @@ class HttpMetricsMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or UNMATCHED_ROUTE
             if template not in _NOT_TIMED:
-                HTTP_SERVER_REQUEST_DURATION.labels(
-                    scope["method"], template, str(status)
-                ).observe(time.perf_counter() - started)
+                HTTP_SERVER_REQUEST_DURATION.labels(scope["method"], template, str(status)).observe(
+                    time.perf_counter() - started
+                )
 
 
 def metrics_router() -> APIRouter:

@@ -21,10 +21,10 @@ from jwt.algorithms import ECAlgorithm
 
 from souk_common.errors import ForbiddenError, ServiceUnavailableError, UnauthorizedError
 
-ACCESS_TOKEN_COOKIE = "access_token"
-TOKEN_ALGORITHM = "ES256"
-TOKEN_ISSUER = "souk-auth"
-TOKEN_AUDIENCE = "souk"
+ACCESS_TOKEN_COOKIE = "access_token"  # noqa: S105 - a cookie name, not a secret
+TOKEN_ALGORITHM = "ES256"  # noqa: S105
+TOKEN_ISSUER = "souk-auth"  # noqa: S105
+TOKEN_AUDIENCE = "souk"  # noqa: S105
 ROLES = ("buyer", "seller", "admin")
 
 

@@ -31,7 +31,7 @@ def configure_tracing(
     service_name: str, extra_processors: tuple[SpanProcessor, ...] = ()
 ) -> TracerProvider | None:
     """Install the process's tracer provider (once) and instrument redis and httpx."""
-    global _configured  # noqa: PLW0603 - one tracer provider per process
+    global _configured
     if _configured:
         return None
     _configured = True

@@ -16,8 +16,11 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-PG_ADMIN_URL = os.environ.get("SOUK_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "SOUK_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("SOUK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -77,7 +80,7 @@ async def redis_client() -> AsyncIterator[Redis]:
     client = Redis.from_url(REDIS_URL)
     try:
         await client.ping()
-    except OSError as error:
+    except (OSError, RedisError) as error:
         pytest.fail(f"Redis is not reachable at {REDIS_URL}: {error}", pytrace=False)
     try:
         yield client

@@ -1,5 +1,8 @@
-"""Souk's cross-service contracts: which services exist, what they subscribe to, and the
-versioned payloads of the events they exchange. No behaviour lives here."""
+"""Souk's cross-service contracts.
+
+Which services exist, what they subscribe to, and the versioned payloads of the events they
+exchange. No behaviour lives here.
+"""
 
 from souk_contracts.events import EVENT_PAYLOADS, UserRegisteredV1, parse_payload
 from souk_contracts.topology import SERVICES, ServiceTopology, subscriptions

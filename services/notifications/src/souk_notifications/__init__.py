@@ -1,1 +1,1 @@
-"""Package."""
+"""Souk notifications service: tells users what happened to their accounts and orders."""

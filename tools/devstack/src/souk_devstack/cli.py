@@ -1,1 +1,94 @@
-def main() -> None: ...
+"""``souk-dev``: run the whole marketplace on this machine.
+
+``souk-dev up`` provisions, migrates, starts and seeds every installed service and runs until
+Ctrl-C; ``souk-dev provision`` only provisions; ``souk-dev reset`` drops the local databases,
+roles and streams. Problems (a server down, a service failing to start) are one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+
+from souk_devstack.config import StackConfig
+from souk_devstack.stack import LocalStack, StackError
+
+DEMO_USERS = ("buyer@souk.test", "seller@souk.test", "admin@souk.test")
+DEMO_PASSWORD = "souk-demo-password"  # noqa: S105 - documented demo password of the local stack
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="souk-dev", description=__doc__.splitlines()[0])
+    parser.add_argument("--services", help="comma-separated subset of services to run")
+    parser.add_argument("--log-format", choices=("console", "json"), default="console")
+    parser.add_argument("--log-level", default="INFO")
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="provision, migrate, start and seed; Ctrl-C stops")
+    up.add_argument("--no-seed", action="store_true", help="skip demo data")
+    commands.add_parser("provision", help="create databases, roles and streams only")
+    commands.add_parser("reset", help="drop the local databases, roles and streams")
+    return parser
+
+
+def _print_summary(stack: LocalStack) -> None:
+    lines = ["", "Souk is running:"]
+    for name, service in stack.services.items():
+        lines.append(f"  {name:<14} {service.url}/docs")
+    lines.append(f"  demo users     {', '.join(DEMO_USERS)} (password {DEMO_PASSWORD})")
+    lines.append("  logs           " + str(stack.config.state_dir / "logs"))
+    lines.append("Press Ctrl-C to stop.")
+    print("\n".join(lines), flush=True)
+
+
+async def _up(stack: LocalStack) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with stack:
+        _print_summary(stack)
+        exits = [asyncio.create_task(s.process.wait()) for s in stack.services.values()]
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([stopper, *exits], return_when=asyncio.FIRST_COMPLETED)
+        if stopper not in done:
+            crashed = [s.manifest.name for s in stack.services.values() if not s.process.running]
+            print(f"souk-dev: {', '.join(crashed)} exited; stopping the stack", file=sys.stderr)
+            return 1
+        print("\nStopping...", flush=True)
+    return 0
+
+
+async def _run(args: argparse.Namespace) -> int:
+    services = tuple(args.services.split(",")) if args.services else None
+    config = StackConfig.from_environment(
+        services=services,
+        log_format=args.log_format,
+        log_level=args.log_level.upper(),
+        seed=not getattr(args, "no_seed", False),
+    )
+    stack = LocalStack(config)
+    if args.command == "provision":
+        await stack.check_servers()
+        for action in await stack.provision() or ["nothing to do: everything exists"]:
+            print(action)
+        return 0
+    if args.command == "reset":
+        await stack.check_servers()
+        await stack.deprovision()
+        print("local databases, roles and streams dropped")
+        return 0
+    return await _up(stack)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of ``souk-dev``."""
+    args = _parser().parse_args(argv)
+    try:
+        code = asyncio.run(_run(args))
+    except StackError as error:
+        print(f"souk-dev: {error}", file=sys.stderr)
+        code = 1
+    sys.exit(code)

@@ -31,7 +31,10 @@ class Outbox:
         self.stream = stream_key(prefix, service)
 
     async def add(
-        self, session: AsyncSession, type: str, data: BaseModel | Mapping[str, Any]  # noqa: A002
+        self,
+        session: AsyncSession,
+        type: str,
+        data: BaseModel | Mapping[str, Any],  # noqa: A002
     ) -> CloudEvent:
         """Stage ``data`` as event ``type`` in the session's transaction and return it."""
         payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else dict(data)
