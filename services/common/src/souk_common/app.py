@@ -19,7 +19,6 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import ORJSONResponse
 from redis.asyncio import Redis
 
 from souk_common.correlation import CorrelationIdMiddleware, correlated_http_client
@@ -181,7 +180,6 @@ def create_service_app(settings: ServiceSettings, definition: ServiceDefinition)
         title=definition.title,
         version=definition.version,
         lifespan=lifespan,
-        default_response_class=ORJSONResponse,
     )
     install_error_handlers(app)
     app.include_router(health_router())

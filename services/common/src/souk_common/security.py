@@ -86,6 +86,20 @@ class JwksKeySource:
             raise UnauthorizedError("token signed with an unknown key") from None
 
 
+class StaticKeySource:
+    """A fixed set of public keys (tests, or a service given its keys by configuration)."""
+
+    def __init__(self, keys: Mapping[str, Any]) -> None:
+        self._keys = dict(keys)
+
+    async def public_key(self, kid: str) -> Any:
+        """Return the key for ``kid`` or raise :class:`UnauthorizedError`."""
+        try:
+            return self._keys[kid]
+        except KeyError:
+            raise UnauthorizedError("token signed with an unknown key") from None
+
+
 def keys_from_jwks(document: Mapping[str, Any]) -> dict[str, Any]:
     """Return ``{kid: public key}`` for every EC key in a JWKS document."""
     keys = {}

@@ -10,13 +10,24 @@ fails with one line saying which, rather than being skipped silently.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from souk_common.security import (
+    TOKEN_ALGORITHM,
+    TOKEN_AUDIENCE,
+    TOKEN_ISSUER,
+    StaticKeySource,
+    TokenVerifier,
+)
 
 PG_ADMIN_URL = os.environ.get(
     "SOUK_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -61,6 +72,42 @@ async def delete_prefixed_keys(redis: Redis, prefix: str) -> None:
     """Delete every key that starts with ``prefix``."""
     async for key in redis.scan_iter(match=f"{prefix}*", count=500):
         await redis.delete(key)
+
+
+class TokenIssuer:
+    """Signs access tokens the way auth does, for tests of services that verify them."""
+
+    def __init__(self) -> None:
+        self.kid = f"test-{uuid.uuid4().hex[:8]}"
+        self.private_key = ec.generate_private_key(ec.SECP256R1())
+        self.verifier = TokenVerifier(StaticKeySource({self.kid: self.private_key.public_key()}))
+
+    def token(self, user_id: uuid.UUID, role: str = "buyer", ttl: int = 300) -> str:
+        """Return a signed access token for ``user_id`` with ``role``."""
+        now = int(time.time())
+        claims = {
+            "iss": TOKEN_ISSUER,
+            "aud": TOKEN_AUDIENCE,
+            "sub": str(user_id),
+            "role": role,
+            "typ": "access",
+            "iat": now,
+            "exp": now + ttl,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(
+            claims, self.private_key, algorithm=TOKEN_ALGORITHM, headers={"kid": self.kid}
+        )
+
+    def headers(self, user_id: uuid.UUID, role: str = "buyer") -> dict[str, str]:
+        """Return an ``Authorization`` header for ``user_id``."""
+        return {"Authorization": f"Bearer {self.token(user_id, role)}"}
+
+
+@pytest.fixture
+def token_issuer() -> TokenIssuer:
+    """A :class:`TokenIssuer`; install ``token_issuer.verifier`` on ``app.state``."""
+    return TokenIssuer()
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Cross-service suites: journeys, harnesses and benchmarks."""

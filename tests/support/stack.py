@@ -1,0 +1,56 @@
+"""Starting an isolated local stack for a test: its own databases, stream prefix and ports."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from souk_common.testing import PG_ADMIN_URL, REDIS_URL
+from souk_devstack import LocalStack, StackConfig
+from souk_devstack.stack import discover_services
+
+
+def _ports_free(ports: list[int]) -> bool:
+    for port in ports:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return False
+    return True
+
+
+def free_port_offset(base_ports: list[int]) -> int:
+    """Return an offset that puts every service on a free port (10000-19999 range)."""
+    for attempt in range(200):
+        offset = 10_000 + (uuid.uuid4().int % 1000) * 10 + attempt % 10
+        if _ports_free([p + offset for p in base_ports]):
+            return offset
+    raise RuntimeError("no free port range for a test stack")
+
+
+@asynccontextmanager
+async def isolated_stack(
+    state_dir: Path, extra_env: dict[str, str] | None = None, seed: bool = True
+) -> AsyncIterator[LocalStack]:
+    """Run every installed service in an isolated marketplace, then drop what it created."""
+    name = f"t{uuid.uuid4().hex[:10]}"
+    ports = [m.port for m in discover_services().values()]
+    config = StackConfig(
+        marketplace=name,
+        pg_admin_url=PG_ADMIN_URL,
+        redis_url=REDIS_URL,
+        stream_prefix=f"{name}:",
+        port_offset=free_port_offset(ports),
+        log_format="json",
+        state_dir=state_dir,
+        seed=seed,
+        extra_env={"STREAM_BLOCK_MS": "100", "OUTBOX_POLL_INTERVAL_MS": "50", **(extra_env or {})},
+    )
+    stack = LocalStack(config, echo=False)
+    try:
+        async with stack:
+            yield stack
+    finally:
+        await stack.deprovision()
