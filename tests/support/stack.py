@@ -10,7 +10,7 @@ from pathlib import Path
 
 from souk_common.testing import PG_ADMIN_URL, REDIS_URL
 from souk_devstack import LocalStack, StackConfig
-from souk_devstack.stack import discover_services
+from souk_common.service import discover_services
 
 
 def _ports_free(ports: list[int]) -> bool:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 import uvicorn
 
@@ -48,7 +49,7 @@ def run_service_cli(
         if manifest.seed is None:
             log.info("nothing_to_seed")
             return
-        seed: Callable[[ServiceSettings], Awaitable[None]] = load_object(manifest.seed)
+        seed: Callable[[ServiceSettings], Coroutine[Any, Any, None]] = load_object(manifest.seed)
         asyncio.run(seed(settings))
         log.info("demo_data_seeded")
     else:
