@@ -1,0 +1,213 @@
+"""The outbox relay: publishes committed outbox rows to Redis Streams and marks them.
+
+Each batch runs in one transaction: lock the oldest unpublished rows with
+``FOR UPDATE SKIP LOCKED`` (so several replicas share the work without publishing a row
+twice), ``XADD`` them all in one pipelined round trip (``MAXLEN ~`` trims the stream), mark
+them published and commit. A crash between ``XADD`` and commit publishes the same event id
+again on the next pass; consumers' inbox tables turn the repeat into a no-op.
+
+The relay polls every ``poll_interval`` seconds when idle, and wakes at once when a session of
+its sessionmaker commits outbox rows (see :func:`install_commit_hook`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+from redis.asyncio import Redis
+from sqlalchemy import delete, event, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+
+from souk_common.events.backoff import Backoff, describe_error, wait_for_stop
+from souk_common.events.outbox import OUTBOX_PENDING_KEY
+from souk_common.events.tables import EventTables
+from souk_common.logging import get_logger
+from souk_common.metrics import OUTBOX_PUBLISHED, OUTBOX_UNPUBLISHED
+
+log = get_logger(__name__)
+
+_RELAYS_ATTRIBUTE = "_souk_outbox_relays"
+
+
+class OutboxRelay:
+    """Publishes one service's outbox rows to their streams, oldest first."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        redis: Redis,
+        tables: EventTables,
+        service: str,
+        max_length: int,
+        batch_size: int = 200,
+        poll_interval: float = 0.2,
+        retention: timedelta = timedelta(hours=1),
+        cleanup_interval: float = 60.0,
+        gauge_interval: float = 5.0,
+    ) -> None:
+        self.sessions = sessions
+        self.redis = redis
+        self.table = tables.outbox
+        self.service = service
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.retention = retention
+        self.cleanup_interval = cleanup_interval
+        self.gauge_interval = gauge_interval
+        self._wakeup = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._next_gauge_at = 0.0
+        self._next_cleanup_at = 0.0
+
+    async def publish_once(self) -> int:
+        """Publish one batch of unpublished rows and mark them; return how many."""
+        table = self.table
+        async with self.sessions() as session, session.begin():
+            query = (
+                select(table.c.id, table.c.stream, table.c.fields)
+                .where(table.c.published_at.is_(None))
+                .order_by(table.c.id)
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True)
+            )
+            rows = (await session.execute(query)).all()
+            if not rows:
+                return 0
+            await self._publish([(row.stream, row.fields) for row in rows])
+            await self._mark_published(session, [row.id for row in rows])
+        OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
+        return len(rows)
+
+    async def _publish(self, entries: Sequence[tuple[str, dict[str, str]]]) -> None:
+        """``XADD`` every ``(stream, fields)`` entry in one pipelined round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for stream, fields in entries:
+                pipe.xadd(stream, fields, maxlen=self.max_length, approximate=True)  # type: ignore[arg-type]
+            await pipe.execute()
+
+    async def _mark_published(self, session: AsyncSession, ids: list[int]) -> None:
+        """Stamp ``published_at`` on the rows just published (same transaction as the lock)."""
+        await session.execute(
+            update(self.table).where(self.table.c.id.in_(ids)).values(published_at=func.now())
+        )
+
+    def wake(self) -> None:
+        """Make the loop poll now instead of after ``poll_interval`` (safe from any thread)."""
+        loop = self._loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is None or running is loop:
+            self._wakeup.set()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._wakeup.set)
+
+    async def refresh_unpublished_gauge(self) -> int:
+        """Count unpublished rows, set ``souk_outbox_unpublished`` and return the count."""
+        table = self.table
+        async with self.sessions() as session:
+            count = await session.scalar(
+                select(func.count()).select_from(table).where(table.c.published_at.is_(None))
+            )
+        OUTBOX_UNPUBLISHED.labels(self.service).set(count or 0)
+        return count or 0
+
+    async def delete_published(self, older_than: timedelta | None = None, chunk: int = 5000) -> int:
+        """Delete rows published more than ``older_than`` (the retention) ago; return how many."""
+        table = self.table
+        cutoff = func.now() - (self.retention if older_than is None else older_than)
+        deleted = 0
+        while True:
+            # Bounded chunks keep each transaction (and its locks) short.
+            doomed = (
+                select(table.c.id)
+                .where(table.c.published_at.is_not(None), table.c.published_at < cutoff)
+                .limit(chunk)
+                .scalar_subquery()
+            )
+            async with self.sessions() as session, session.begin():
+                result = await session.execute(delete(table).where(table.c.id.in_(doomed)))
+            count = int(getattr(result, "rowcount", 0) or 0)
+            deleted += count
+            if count < chunk:
+                return deleted
+
+    async def _housekeeping(self) -> None:
+        """Refresh the backlog gauge and delete old published rows when they are due."""
+        now = time.monotonic()
+        if now >= self._next_gauge_at:
+            self._next_gauge_at = now + self.gauge_interval
+            await self.refresh_unpublished_gauge()
+        if now >= self._next_cleanup_at:
+            self._next_cleanup_at = now + self.cleanup_interval
+            deleted = await self.delete_published()
+            if deleted:
+                log.info("outbox_cleaned", service=self.service, deleted=deleted)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish until ``stop`` is set; outages are logged and retried with back-off."""
+        self._loop = asyncio.get_running_loop()
+        uninstall = install_commit_hook(self.sessions, self)
+        backoff = Backoff()
+        log.info("outbox_relay_started", service=self.service)
+        try:
+            while not stop.is_set():
+                self._wakeup.clear()
+                try:
+                    published = await self.publish_once()
+                    await self._housekeeping()
+                except Exception as error:  # the loop must outlive any failure
+                    delay = backoff.next_delay()
+                    log.warning(
+                        "outbox_relay_failed",
+                        service=self.service,
+                        error=describe_error(error),
+                        retry_in=round(delay, 3),
+                    )
+                    await wait_for_stop(stop, delay)
+                    continue
+                backoff.reset()
+                if published < self.batch_size:
+                    await wait_for_stop(stop, self.poll_interval, self._wakeup)
+        finally:
+            uninstall()
+            log.info("outbox_relay_stopped", service=self.service)
+
+
+def install_commit_hook(
+    sessions: async_sessionmaker[AsyncSession], relay: OutboxRelay
+) -> Callable[[], None]:
+    """Wake ``relay`` whenever a session of ``sessions`` commits outbox rows.
+
+    SQLAlchemy's ``after_commit`` fires on the sync session inside the async one, on the event
+    loop's thread. The listener goes on a subclass of the sessionmaker's sync session class
+    (installed with ``sessions.configure``), so sessions of other sessionmakers are untouched;
+    several relays may share one hook. Returns a function that detaches ``relay`` again.
+    """
+    session_class: type[Session] = sessions.kw.get("sync_session_class", Session)
+    relays: weakref.WeakSet[OutboxRelay] | None = vars(session_class).get(_RELAYS_ATTRIBUTE)
+    if relays is None:
+        relays = weakref.WeakSet()
+        waking = relays
+
+        def after_commit(session: Session) -> None:
+            if session.info.pop(OUTBOX_PENDING_KEY, False):
+                for waiting in list(waking):
+                    waiting.wake()
+
+        session_class = type(
+            f"OutboxWaking{session_class.__name__}", (session_class,), {_RELAYS_ATTRIBUTE: relays}
+        )
+        event.listen(session_class, "after_commit", after_commit)
+        sessions.configure(sync_session_class=session_class)
+    relays.add(relay)
+    attached = relays
+    return lambda: attached.discard(relay)
