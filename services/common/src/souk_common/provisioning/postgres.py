@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import asyncpg  # type: ignore[import-untyped, unused-ignore]
+import asyncpg
 
 from souk_common.provisioning.plan import (
     PermanentProvisioningError,
