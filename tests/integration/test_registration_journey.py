@@ -32,8 +32,8 @@ def log_lines(stack, service: str) -> list[dict]:
     return lines
 
 
-async def eventually(probe, timeout: float = 15.0):
-    deadline = asyncio.get_running_loop().time() + timeout
+async def eventually(probe, within: float = 15.0):
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         result = await probe()
         if result or asyncio.get_running_loop().time() > deadline:

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from souk_common.service import discover_services
 from souk_common.testing import PG_ADMIN_URL, REDIS_URL
 from souk_devstack import LocalStack, StackConfig
-from souk_common.service import discover_services
 
 
 def _ports_free(ports: list[int]) -> bool:

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from souk_common.provisioning import database_name
+
 DEFAULT_PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 _MARKETPLACE_NAME = re.compile(r"^[a-z][a-z0-9]{0,30}$")
@@ -53,4 +55,4 @@ class StackConfig:
 
     def database_name(self, service: str) -> str:
         """Return the database (and role) name of ``service``."""
-        return f"{self.marketplace}_{service}"
+        return database_name(self.marketplace, service)
