@@ -156,6 +156,26 @@ async def test_always_failing_handler_dead_letters_after_max_deliveries_and_move
     )
 
 
+async def test_dead_letter_error_text_carries_no_secrets(
+    events_db, redis_client, redis_prefix, orders_stream
+):
+    async def leaky(event, session):
+        raise ValueError("cannot reach http://svc:hunter2@payments/api with Bearer abc.def")
+
+    runner = events_db.runner(
+        redis_client, redis_prefix, handlers={"thing.happened": leaky}, max_deliveries=1
+    )
+    await runner.ensure_groups()
+    await publish(redis_client, orders_stream, 1)
+
+    await runner.run_once()
+
+    [letter] = await dead_letters(redis_client, redis_prefix)
+    assert letter["dlq_error"].startswith("ValueError: cannot reach http://svc:")
+    assert "hunter2" not in letter["dlq_error"]
+    assert "abc.def" not in letter["dlq_error"]
+
+
 async def test_crashed_consumers_pending_entries_are_reclaimed_by_another(
     events_db, redis_client, redis_prefix, orders_stream
 ):

@@ -124,6 +124,8 @@ class ConsumerGroupRunner:
                     retry_in=round(delay, 3),
                 )
                 await wait_for_stop(stop, delay)
+                # Entries read before the failure are still ours: take them up first.
+                self._recovered = False
                 if isinstance(error, ResponseError) and "NOGROUP" in str(error):
                     await self._recreate_groups()
                 continue

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from souk_common.logging import redact
 from souk_common.metrics import STREAM_DEAD_LETTERS
 
 ERROR_LIMIT = 500
@@ -40,7 +41,7 @@ def dead_letter_fields(letter: DeadLetter, group: str) -> dict[str, str]:
     fields.update(
         dlq_original_stream=letter.stream,
         dlq_original_id=letter.entry_id,
-        dlq_error=letter.error[:ERROR_LIMIT],
+        dlq_error=str(redact(letter.error))[:ERROR_LIMIT],  # no tokens or passwords in URLs
         dlq_deliveries=str(letter.deliveries),
         dlq_group=group,
     )
