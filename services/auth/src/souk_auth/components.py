@@ -40,6 +40,13 @@ class AuthComponents:
     throttle: LoginThrottle
 
 
+def _describe(error: BaseException) -> str:
+    """Name a start-up failure without SQL parameters (which could hold key material)."""
+    original = getattr(error, "orig", None) or error
+    first_line = (str(original).splitlines() or [""])[0]
+    return f"{type(original).__name__}: {first_line}"[:200]
+
+
 def auth_settings(runtime: ServiceRuntime) -> AuthSettings:
     """Return the runtime's settings, which must be :class:`AuthSettings`."""
     settings = runtime.settings
@@ -59,7 +66,7 @@ async def signing_key_source(runtime: ServiceRuntime) -> KeySource:
     try:
         await store.initialise()
     except ServiceUnavailableError as error:
-        log.warning("signing_keys_deferred", reason=str(error.__cause__ or error)[:200])
+        log.warning("signing_keys_deferred", reason=_describe(error.__cause__ or error))
     runtime.extras[KEYSTORE_EXTRA] = store
     return store
 

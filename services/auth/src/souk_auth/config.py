@@ -14,7 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import SettingsConfigDict
 
 from souk_auth.keys import load_private_key_pem
 from souk_common.settings import ServiceSettings
@@ -22,8 +21,6 @@ from souk_common.settings import ServiceSettings
 
 class AuthSettings(ServiceSettings):
     """Settings of the auth service (environment variable = field name in upper case)."""
-
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
 
     # Name of the service in logs, metrics and the `source` of its events.
     service_name: str = Field(default="auth", min_length=1, pattern=r"^[a-z][a-z0-9-]*$")

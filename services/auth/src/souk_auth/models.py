@@ -28,27 +28,25 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from souk_common.events.tables import event_tables
 
-ROLE_VALUES = ("buyer", "seller", "admin")
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
 
 class Base(DeclarativeBase):
-    """Declarative base of the auth models (one metadata with the event tables)."""
+    """Declarative base of the auth models (one metadata with the event tables).
 
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    No naming convention: the shared event tables are created by souk_common with
+    PostgreSQL's default constraint names, and a convention here would make the metadata
+    disagree with the database (``test_models_and_migrations_agree`` checks this).
+    """
+
+    metadata = MetaData()
 
 
 class User(Base):
     """An account: buyer, seller or admin."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('buyer', 'seller', 'admin')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('buyer', 'seller', 'admin')", name="ck_users_role"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     email: Mapped[str] = mapped_column(String(320))

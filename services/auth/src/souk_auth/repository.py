@@ -10,12 +10,13 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk_auth.exceptions import EmailTakenError
 from souk_auth.models import RefreshToken, User
+from souk_common.errors import ConflictError
 
 
 def _escape_like(value: str) -> str:
@@ -46,7 +47,8 @@ class UserRepository:
         except IntegrityError as error:
             if "ux_users_email_lower" in str(error.orig):
                 raise EmailTakenError("An account with this email already exists.") from None
-            raise
+            # Not chained: the original's message carries the row's parameters (the hash).
+            raise ConflictError("The account could not be stored.") from None
         await self.session.refresh(user)
         return user
 
@@ -123,6 +125,14 @@ class RefreshTokenRepository:
             .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def delete_expired_for_user(self, user_id: uuid.UUID, now: datetime) -> None:
+        """Delete a user's expired tokens (they can no longer be used nor reused)."""
+        await self.session.execute(
+            delete(RefreshToken)
+            .where(RefreshToken.user_id == user_id, RefreshToken.expires_at < now)
+            .execution_options(synchronize_session=False)
+        )
 
     async def revoke_for_user(self, user_id: uuid.UUID, now: datetime) -> int:
         """Revoke every live token of a user (deactivation)."""

@@ -142,7 +142,10 @@ async def log_in(
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash(password)
         log.info("password_rehashed", user_id=str(user.id))
-    issued = await _issue_pair(session, issuer, user, uuid.uuid4(), utcnow())
+    now = utcnow()
+    # Housekeeping bounded by one user's rows: the table does not grow without limit.
+    await RefreshTokenRepository(session).delete_expired_for_user(user.id, now)
+    issued = await _issue_pair(session, issuer, user, uuid.uuid4(), now)
     log.info("login_succeeded", user_id=str(user.id))
     return issued.pair
 

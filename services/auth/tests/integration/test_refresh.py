@@ -74,6 +74,10 @@ async def test_unknown_missing_and_expired_refresh_tokens_are_401(api, app):
         )
     body = api.problem(await _refresh(api, tokens["refresh_token"]), 401, "invalid_refresh_token")
     assert "expired" in body["detail"]
+    # The next login prunes the user's expired rows.
+    assert (await api.login("expired-refresh@souk.test")).status_code == 200
+    async with app.state.runtime.database.engine.connect() as connection:
+        assert await connection.scalar(text("SELECT count(*) FROM refresh_tokens")) == 1
 
 
 async def test_refresh_of_a_deactivated_account_is_401(api, app):

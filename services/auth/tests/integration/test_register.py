@@ -79,6 +79,12 @@ async def test_buyer_cannot_register_an_admin(api):
     api.problem(response, 403, "forbidden")
 
 
+async def test_signing_up_ignores_a_stale_token_unless_an_admin_is_requested(api):
+    assert (await api.register("fresh@souk.test", token="stale.garbage.token")).status_code == 201
+    response = await api.register("fresh-admin@souk.test", role="admin", token="stale.garbage")
+    api.problem(response, 401, "unauthorized")
+
+
 async def test_admin_can_register_an_admin(api):
     tokens = await api.admin_tokens()
     response = await api.register("second-admin@souk.test", "admin", tokens["access_token"])
