@@ -125,3 +125,21 @@ async def test_logout_with_the_cookie_and_without_any_token(api):
     api.client.cookies.clear()
     api.problem(await _refresh(api, refresh_token), 401, "invalid_refresh_token")
     assert (await api.client.post("/api/auth/logout")).status_code == 204
+
+
+async def test_concurrent_refreshes_with_one_token_cannot_both_succeed(api):
+    import asyncio
+
+    tokens = await api.user_tokens("racer@souk.test")
+    first, second = await asyncio.gather(
+        _refresh(api, tokens["refresh_token"]), _refresh(api, tokens["refresh_token"])
+    )
+    api.client.cookies.clear()
+    statuses = sorted([first.status_code, second.status_code])
+    assert statuses == [200, 401], (first.text, second.text)
+    loser = first if first.status_code == 401 else second
+    winner = first if first.status_code == 200 else second
+    api.problem(loser, 401, "refresh_token_reused")
+    # The race counts as reuse, so the winner's new token is revoked with the family.
+    revoked = await _refresh(api, winner.json()["refresh_token"])
+    api.problem(revoked, 401, "invalid_refresh_token")
