@@ -8,8 +8,11 @@ import pytest
 
 
 def start(module: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items()
-             if k not in ("DATABASE_URL", "REDIS_URL", "PGHOST", "PGDATABASE", "PGUSER")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "PGHOST", "PGDATABASE", "PGUSER")
+    }
     return subprocess.run(
         [sys.executable, "-m", module, "serve"],
         env={**clean, **env},
@@ -30,8 +33,9 @@ def test_missing_database_url(module):
 
 
 def test_malformed_redis_url():
-    result = start("souk_notifications", DATABASE_URL="postgresql://u@127.0.0.1/db",
-                   REDIS_URL="localhost:6379")
+    result = start(
+        "souk_notifications", DATABASE_URL="postgresql://u@127.0.0.1/db", REDIS_URL="localhost:6379"
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

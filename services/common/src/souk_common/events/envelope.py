@@ -44,7 +44,7 @@ class CloudEvent:
     tracestate: str | None = None
 
     @classmethod
-    def create(cls, type: str, source: str, data: Mapping[str, Any]) -> CloudEvent:  # noqa: A002
+    def create(cls, type: str, source: str, data: Mapping[str, Any]) -> CloudEvent:
         """Create an event carrying the current correlation ID and trace context."""
         carrier: dict[str, str] = {}
         inject(carrier)

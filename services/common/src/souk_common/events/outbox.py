@@ -34,7 +34,7 @@ class Outbox:
         self,
         session: AsyncSession,
         type: str,
-        data: BaseModel | Mapping[str, Any],  # noqa: A002
+        data: BaseModel | Mapping[str, Any],
     ) -> CloudEvent:
         """Stage ``data`` as event ``type`` in the session's transaction and return it."""
         payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else dict(data)
