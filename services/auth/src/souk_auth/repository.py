@@ -35,9 +35,9 @@ class UserRepository:
 
     async def get_by_email(self, email: str) -> User | None:
         """Return the user with ``email`` (case-insensitive), if any."""
-        return await self.session.scalar(
-            select(User).where(func.lower(User.email) == email.lower())
-        )
+        return (
+            await self.session.scalars(select(User).where(func.lower(User.email) == email.lower()))
+        ).one_or_none()
 
     async def add(self, user: User) -> User:
         """Insert ``user``; raises :class:`EmailTakenError` when the email exists already."""
@@ -103,18 +103,22 @@ class RefreshTokenRepository:
         Two refreshes racing with the same token serialise here: the second sees the first
         one's ``used_at`` and is treated as reuse.
         """
-        return await self.session.scalar(
-            select(RefreshToken)
-            .where(RefreshToken.token_hash == token_hash)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        return (
+            await self.session.scalars(
+                select(RefreshToken)
+                .where(RefreshToken.token_hash == token_hash)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).one_or_none()
 
     async def get(self, token_hash: str) -> RefreshToken | None:
         """Return the token with ``token_hash`` without locking it."""
-        return await self.session.scalar(
-            select(RefreshToken).where(RefreshToken.token_hash == token_hash)
-        )
+        return (
+            await self.session.scalars(
+                select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+            )
+        ).one_or_none()
 
     async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> int:
         """Revoke every live token of a family; returns how many were revoked."""

@@ -29,6 +29,8 @@ class Database:
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_pre_ping=True,
+            # Keep bound values (password hashes, keys) out of error messages and logs.
+            hide_parameters=True,
             echo=echo,
         )
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(

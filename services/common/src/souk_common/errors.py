@@ -140,7 +140,11 @@ async def _souk_error(request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"field": _field_name(item["loc"]), "message": item["msg"], "type": item["type"]}
+        {
+            "field": _field_name(item["loc"]),
+            "message": str(item["msg"]).removeprefix("Value error, "),
+            "type": item["type"],
+        }
         for item in exc.errors()
     ]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)

@@ -262,7 +262,7 @@ def scram_cluster() -> Iterator[str]:
     pg_config = shutil.which("pg_config")
     if pg_config is None:
         pytest.skip("no pg_config on PATH to find initdb for a password-checking cluster")
-    bindir = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True).stdout.strip()  # noqa: S603
+    bindir = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True).stdout.strip()
     initdb, pg_ctl = Path(bindir, "initdb"), Path(bindir, "pg_ctl")
     if not (initdb.exists() and pg_ctl.exists()):
         pytest.skip("no initdb/pg_ctl (pg_config --bindir) to start a password-checking cluster")
@@ -283,15 +283,15 @@ def scram_cluster() -> Iterator[str]:
         shutil.chown(base / "pw", "postgres")
     data = base / "data"
     run = [*as_user, str(initdb), "-D", str(data), "-A", "scram-sha-256", "-U", "admin"]
-    subprocess.run([*run, f"--pwfile={base / 'pw'}", "-N"], check=True, capture_output=True)  # noqa: S603
+    subprocess.run([*run, f"--pwfile={base / 'pw'}", "-N"], check=True, capture_output=True)
     options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
     start = [*as_user, str(pg_ctl), "-D", str(data), "-l", str(base / "log"), "-w", "-o", options]
-    subprocess.run([*start, "start"], check=True, capture_output=True)  # noqa: S603
+    subprocess.run([*start, "start"], check=True, capture_output=True)
     try:
         yield f"postgresql://admin:{password}@127.0.0.1:{port}/postgres"
     finally:
         stop = [*as_user, str(pg_ctl), "-D", str(data), "-m", "immediate", "stop"]
-        subprocess.run(stop, check=False, capture_output=True)  # noqa: S603
+        subprocess.run(stop, check=False, capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
 
 

@@ -117,10 +117,13 @@ async def test_metrics_are_labelled_by_route_template(client):
     await client.get("/api/things/7")
     await client.get("/api/things/8")
     assert count("/api/things/{thing_id}", "200") == before + 2
-    assert REGISTRY.get_sample_value(
-        "http_server_request_duration_seconds_count",
-        {"method": "GET", "route": "/api/things/7", "status_code": "200"},
-    ) is None
+    assert (
+        REGISTRY.get_sample_value(
+            "http_server_request_duration_seconds_count",
+            {"method": "GET", "route": "/api/things/7", "status_code": "200"},
+        )
+        is None
+    )
     text = (await client.get("/metrics")).text
     assert 'route="/api/things/{thing_id}"' in text
 

@@ -51,8 +51,15 @@ def test_secrets_are_redacted_by_key_and_in_text(json_lines):
     )
     logging.getLogger("stdlib").warning("jwt eyJhbGciOi.eyJzdWIiOiIx.c2lnbmF0dXJl leaked")
     text = "\n".join(json.dumps(line) for line in json_lines())
-    for secret in ("hunter2-hunter2", "opaque-refresh-value", "abc.def.ghi", "4242424242424242",
-                   "sometoken123", "pw-secret", "eyJhbGciOi.eyJzdWIiOiIx"):
+    for secret in (
+        "hunter2-hunter2",
+        "opaque-refresh-value",
+        "abc.def.ghi",
+        "4242424242424242",
+        "sometoken123",
+        "pw-secret",
+        "eyJhbGciOi.eyJzdWIiOiIx",
+    ):
         assert secret not in text
     assert "[redacted]" in text
     assert '"accept": "json"' in text

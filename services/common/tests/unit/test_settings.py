@@ -50,6 +50,7 @@ def test_database_url_is_converted_to_asyncpg():
 
 
 def test_password_is_not_in_repr():
-    settings = ServiceSettings(service_name="auth", pghost="h", pgdatabase="d", pguser="u",
-                               pgpassword="hunter2-secret")
+    settings = ServiceSettings(
+        service_name="auth", pghost="h", pgdatabase="d", pguser="u", pgpassword="hunter2-secret"
+    )
     assert "hunter2-secret" not in repr(settings)

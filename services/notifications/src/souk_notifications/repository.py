@@ -6,7 +6,7 @@ import base64
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import literal, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,8 +71,10 @@ async def list_for_user(
     """Return up to ``limit`` of the user's notifications, newest first, after ``cursor``."""
     query = select(Notification).where(Notification.user_id == user_id)
     if cursor is not None:
+        created_at, identifier = decode_cursor(cursor)
         query = query.where(
-            tuple_(Notification.created_at, Notification.id) < tuple_(*decode_cursor(cursor))
+            tuple_(Notification.created_at, Notification.id)
+            < tuple_(literal(created_at), literal(identifier))
         )
     query = query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
     return list((await session.scalars(query)).all())

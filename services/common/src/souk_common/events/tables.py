@@ -14,8 +14,10 @@ from sqlalchemy import (
     DateTime,
     Index,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
+    UniqueConstraint,
     func,
     text,
 )
@@ -42,12 +44,15 @@ def event_tables(metadata: MetaData) -> EventTables:
         OUTBOX_TABLE,
         metadata,
         Column("id", BigInteger, primary_key=True, autoincrement=True),
-        Column("event_id", String(64), nullable=False, unique=True),
+        Column("event_id", String(64), nullable=False),
         Column("stream", String(255), nullable=False),
         Column("type", String(128), nullable=False),
         Column("fields", JSONB, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("published_at", DateTime(timezone=True), nullable=True),
+        # Explicit names, so a service metadata with a naming convention compares equal.
+        PrimaryKeyConstraint("id", name="pk_event_outbox"),
+        UniqueConstraint("event_id", name="uq_event_outbox_event_id"),
         Index(
             "ix_event_outbox_unpublished",
             "id",
@@ -57,10 +62,11 @@ def event_tables(metadata: MetaData) -> EventTables:
     inbox = Table(
         INBOX_TABLE,
         metadata,
-        Column("event_id", String(64), primary_key=True),
+        Column("event_id", String(64)),
         Column("stream", String(255), nullable=False),
         Column("type", String(128), nullable=False),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        PrimaryKeyConstraint("event_id", name="pk_event_inbox"),
     )
     return EventTables(outbox, inbox)
 
