@@ -1,0 +1,1 @@
+"""Benchmarks: full runs are their own commands; pytest runs short smokes."""
