@@ -129,3 +129,10 @@ async def test_registration_is_followed_across_services(tmp_path, redis_client: 
             assert consumer_spans, "notifications exported no consumer span in the trace"
             producer_ids = {s.span_id for s in receiver.spans if s.service == "auth"}
             assert consumer_spans[0].parent_span_id in producer_ids
+            # Database statements of both services are spans of the same trace.
+            for service in ("auth", "notifications"):
+                assert any(
+                    s.service == service and any(key.startswith("db.") for key in s.attributes)
+                    for s in receiver.spans
+                    if s.trace_id == trace_id
+                ), f"{service} exported no database span in the trace"
