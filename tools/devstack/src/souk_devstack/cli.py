@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -25,6 +26,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--services", help="comma-separated subset of services to run")
     parser.add_argument("--log-format", choices=("console", "json"), default="console")
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument(
+        "--marketplace",
+        default="souk",
+        help="name of this local marketplace: databases <name>_<service>; a name other than "
+        "'souk' also prefixes streams with '<name>:' so two stacks can share the servers",
+    )
+    parser.add_argument("--port-offset", type=int, default=0, help="added to every service's port")
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="provision, migrate, start and seed; Ctrl-C stops")
     up.add_argument("--no-seed", action="store_true", help="skip demo data")
@@ -63,7 +71,13 @@ async def _up(stack: LocalStack) -> int:
 
 async def _run(args: argparse.Namespace) -> int:
     services = tuple(args.services.split(",")) if args.services else None
+    overrides: dict[str, object] = {}
+    if args.marketplace != "souk" and "STREAM_PREFIX" not in os.environ:
+        overrides["stream_prefix"] = f"{args.marketplace}:"
     config = StackConfig.from_environment(
+        marketplace=args.marketplace,
+        port_offset=args.port_offset,
+        **overrides,
         services=services,
         log_format=args.log_format,
         log_level=args.log_level.upper(),
