@@ -57,6 +57,7 @@ class ServiceRuntime:
 RuntimeHook = Callable[[ServiceRuntime], Awaitable[None]]
 HandlerFactory = Callable[[ServiceRuntime], Mapping[str, EventHandler]]
 KeySourceFactory = Callable[[ServiceRuntime], Awaitable[KeySource]]
+ReadinessFactory = Callable[[ServiceRuntime], Mapping[str, ReadinessCheck]]
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ class ServiceDefinition:
     handlers: HandlerFactory | None = None
     key_source: KeySourceFactory | None = None
     on_startup: Sequence[RuntimeHook] = ()
+    # Extra readiness checks of the service, added to database, redis and migrations.
+    readiness: ReadinessFactory | None = None
     version: str = "0.1.0"
 
 
@@ -160,6 +163,8 @@ def create_service_app(settings: ServiceSettings, definition: ServiceDefinition)
         app.state.database = database
         app.state.token_verifier = TokenVerifier(key_source)
         app.state.readiness_checks = _readiness_checks(runtime, definition.migrations_package)
+        if definition.readiness is not None:
+            app.state.readiness_checks.update(definition.readiness(runtime))
         try:
             for hook in definition.on_startup:
                 await hook(runtime)
