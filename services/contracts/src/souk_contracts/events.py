@@ -7,10 +7,11 @@ and producers emit both types until every consumer reads the new one.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class EventPayload(BaseModel):
@@ -29,8 +30,125 @@ class UserRegisteredV1(EventPayload):
     role: Literal["buyer", "seller", "admin"]
 
 
+# Money travels as a decimal string with two places ("19.90"): Pydantic renders Decimal as a
+# string in JSON, so no float ever carries a price.
+Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2, ge=0)]
+Quantity = Annotated[int, Field(ge=1, le=1_000_000)]
+
+
+class OrderItemV1(EventPayload):
+    """One requested line of an order: a product and how many units."""
+
+    product_id: UUID
+    quantity: Quantity
+
+
+class OrderPlacedV1(EventPayload):
+    """``order.placed``: a buyer placed an order; catalog prices and reserves it."""
+
+    schema_version: Literal[1] = 1
+    order_id: UUID
+    buyer_id: UUID
+    items: list[OrderItemV1] = Field(min_length=1)
+    payment_method: str | None = None
+
+
+class OrderConfirmedV1(EventPayload):
+    """``order.confirmed``: the order was paid; its reserved units are sold."""
+
+    schema_version: Literal[1] = 1
+    order_id: UUID
+
+
+class OrderCancelledV1(EventPayload):
+    """``order.cancelled``: the order ended without a sale; reserved units return to stock."""
+
+    schema_version: Literal[1] = 1
+    order_id: UUID
+    reason: str
+
+
+class ReservedLineV1(EventPayload):
+    """One reserved line, priced by catalog (never by the client)."""
+
+    product_id: UUID
+    quantity: Quantity
+    unit_price: Money
+    line_total: Money
+
+
+class InventoryReservedV1(EventPayload):
+    """``inventory.reserved``: every line is held; ``total`` is authoritative for the order.
+
+    One order has one currency: an order whose products are priced in different currencies
+    is rejected (reason ``currency_mismatch``) rather than summed.
+    """
+
+    schema_version: Literal[1] = 1
+    order_id: UUID
+    buyer_id: UUID
+    lines: list[ReservedLineV1]
+    total: Money
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+RejectionReason = Literal[
+    "out_of_stock", "unknown_product", "inactive_product", "currency_mismatch"
+]
+
+
+class RejectedLineV1(EventPayload):
+    """One line that could not be reserved, and why (``available`` for ``out_of_stock``)."""
+
+    product_id: UUID
+    quantity: Quantity
+    reason: RejectionReason
+    available: int | None = None
+
+
+class InventoryRejectedV1(EventPayload):
+    """``inventory.rejected``: nothing was reserved; ``lines`` lists each failing line."""
+
+    schema_version: Literal[1] = 1
+    order_id: UUID
+    buyer_id: UUID
+    lines: list[RejectedLineV1] = Field(min_length=1)
+
+
+class ReleasedLineV1(EventPayload):
+    """Units of one product returned to stock."""
+
+    product_id: UUID
+    quantity: Quantity
+
+
+class InventoryReleasedV1(EventPayload):
+    """``inventory.released``: a cancelled order's units are available again."""
+
+    schema_version: Literal[1] = 1
+    order_id: UUID
+    lines: list[ReleasedLineV1]
+
+
+class ProductLowStockV1(EventPayload):
+    """``product.low_stock``: a product's available units fell to or below the threshold."""
+
+    schema_version: Literal[1] = 1
+    product_id: UUID
+    seller_id: UUID
+    stock: int = Field(ge=0)
+    threshold: int = Field(ge=0)
+
+
 EVENT_PAYLOADS: Mapping[str, type[EventPayload]] = {
     "user.registered": UserRegisteredV1,
+    "order.placed": OrderPlacedV1,
+    "order.confirmed": OrderConfirmedV1,
+    "order.cancelled": OrderCancelledV1,
+    "inventory.reserved": InventoryReservedV1,
+    "inventory.rejected": InventoryRejectedV1,
+    "inventory.released": InventoryReleasedV1,
+    "product.low_stock": ProductLowStockV1,
 }
 
 

@@ -1,0 +1,1 @@
+"""Souk catalog service: categories, seller-owned products, stock and order reservations."""
