@@ -39,13 +39,8 @@ from souk_contracts.events import (
 )
 
 log = get_logger(__name__)
-RESERVED, REJECTED, RELEASED, SOLD, CANCELLED = (
-    "reserved",
-    "rejected",
-    "released",
-    "sold",
-    "cancelled",
-)
+RESERVED, REJECTED, RELEASED, SOLD = "reserved", "rejected", "released", "sold"
+CANCELLED = "cancelled"  # an order.cancelled that arrived before its order.placed
 
 
 @dataclass(frozen=True)
