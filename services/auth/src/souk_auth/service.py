@@ -10,9 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk_auth.exceptions import (
@@ -32,6 +30,7 @@ from souk_auth.tokens import TokenIssuer, TokenPair, hash_refresh_token, new_ref
 from souk_common.errors import ForbiddenError, UnauthorizedError
 from souk_common.events.outbox import Outbox
 from souk_common.logging import get_logger
+from souk_common.metrics import count_on_commit
 from souk_common.security import Principal
 from souk_contracts import UserRegisteredV1
 
@@ -42,15 +41,6 @@ USER_REGISTERED = "user.registered"
 def utcnow() -> datetime:
     """Return the current time in UTC (one place to read the clock)."""
     return datetime.now(UTC)
-
-
-def _count_on_commit(session: AsyncSession, role: str) -> None:
-    """Increment the registration counter only if the transaction really commits."""
-
-    def increment(_: Any) -> None:
-        USERS_REGISTERED.labels(role=role).inc()
-
-    event.listen(session.sync_session, "after_commit", increment, once=True)
 
 
 async def register_user(
@@ -82,7 +72,7 @@ async def register_user(
         user_id=user.id, email=user.email, display_name=user.display_name, role=request.role
     )
     await outbox.add(session, USER_REGISTERED, payload)
-    _count_on_commit(session, user.role)
+    count_on_commit(session, USERS_REGISTERED, user.role)
     log.info("user_registered", user_id=str(user.id), role=user.role)
     return user
 

@@ -22,10 +22,11 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk_catalog.metrics import INVENTORY_RESERVATIONS, LOW_STOCK_EVENTS, count_on_commit
+from souk_catalog.metrics import INVENTORY_RESERVATIONS, LOW_STOCK_EVENTS
 from souk_catalog.models import Product, Reservation, StockOrder
 from souk_common.events.outbox import Outbox
 from souk_common.logging import get_logger
+from souk_common.metrics import count_on_commit
 from souk_contracts.events import (
     InventoryRejectedV1,
     InventoryReleasedV1,

@@ -6,11 +6,7 @@ redelivered event is never counted twice. No metric is labelled per product (car
 
 from __future__ import annotations
 
-from typing import Any
-
 from prometheus_client import Counter
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
 
 # Exported as `souk_low_stock_events_total`.
 LOW_STOCK_EVENTS = Counter(
@@ -23,12 +19,3 @@ INVENTORY_RESERVATIONS = Counter(
     "Orders whose stock reservation was decided, by outcome.",
     ["outcome"],
 )
-
-
-def count_on_commit(session: AsyncSession, counter: Counter, *labels: str) -> None:
-    """Increment ``counter`` (with ``labels``) only if the session's transaction commits."""
-
-    def increment(_: Any) -> None:
-        (counter.labels(*labels) if labels else counter).inc()
-
-    event.listen(session.sync_session, "after_commit", increment, once=True)
