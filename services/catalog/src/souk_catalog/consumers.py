@@ -33,6 +33,7 @@ def order_handlers(outbox: Outbox, policy: inventory.StockPolicy) -> Mapping[str
             order_id=payload.order_id,
             buyer_id=payload.buyer_id,
             items=payload.items,
+            payment_method=payload.payment_method,
         )
 
     async def on_order_cancelled(event: CloudEvent, session: AsyncSession) -> None:

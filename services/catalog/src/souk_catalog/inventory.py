@@ -103,6 +103,7 @@ async def reserve_order(
     order_id: uuid.UUID,
     buyer_id: uuid.UUID,
     items: Sequence[OrderItemV1],
+    payment_method: str | None = None,
 ) -> str | None:
     """Reserve every line of an order or none; emit the outcome. None when already decided."""
     claimed = await session.execute(
@@ -161,7 +162,12 @@ async def reserve_order(
         session,
         "inventory.reserved",
         InventoryReservedV1(
-            order_id=order_id, buyer_id=buyer_id, lines=reserved, total=total, currency=currency
+            order_id=order_id,
+            buyer_id=buyer_id,
+            lines=reserved,
+            total=total,
+            currency=currency,
+            payment_method=payment_method,
         ),
     )
     count_on_commit(session, INVENTORY_RESERVATIONS, RESERVED)

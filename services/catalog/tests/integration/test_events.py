@@ -73,9 +73,10 @@ async def test_order_events_reserve_price_and_release_exactly_once(
     assert str(payload.total) == "68.00"
     assert json.loads(reserved["data"])["total"] == "68.00"  # decimal string, not a float
     assert payload.currency == "EUR"
+    assert payload.payment_method == "pm_card_visa"  # passed through for payments
     assert await stock(catalog, teapot["id"]) == 14
 
-    cancel = OrderCancelledV1(order_id=order_id, reason="payment_failed")
+    cancel = OrderCancelledV1(order_id=order_id, buyer_id=buyer, reason="payment_failed")
     await redis_client.xadd(orders, order_event("order.cancelled", cancel).to_fields())
     await redis_client.xadd(orders, order_event("order.cancelled", cancel).to_fields())
     events = await catalog_events(redis_client, redis_prefix, 2)

@@ -58,14 +58,35 @@ class OrderConfirmedV1(EventPayload):
 
     schema_version: Literal[1] = 1
     order_id: UUID
+    buyer_id: UUID
+    total: Money
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
 
 
 class OrderCancelledV1(EventPayload):
-    """``order.cancelled``: the order ended without a sale; reserved units return to stock."""
+    """``order.cancelled``: the order ended without a sale; reserved units return to stock.
+
+    ``reason`` is one of ``buyer_cancelled``, ``payment_failed``, ``timeout`` (orders may add
+    more; consumers treat unknown reasons as plain text).
+    """
 
     schema_version: Literal[1] = 1
     order_id: UUID
+    buyer_id: UUID
     reason: str
+
+
+class OrderRejectedV1(EventPayload):
+    """``order.rejected``: catalog could not reserve the order; nothing was held or charged.
+
+    Added to DESIGN.md's list so that notifications (which reads orders, not catalog) can tell
+    the buyer about every terminal state from the order's own stream.
+    """
+
+    schema_version: Literal[1] = 1
+    order_id: UUID
+    buyer_id: UUID
+    reasons: list[str] = Field(min_length=1)
 
 
 class ReservedLineV1(EventPayload):
@@ -90,6 +111,10 @@ class InventoryReservedV1(EventPayload):
     lines: list[ReservedLineV1]
     total: Money
     currency: str = Field(pattern=r"^[A-Z]{3}$")
+    # Copied from ``order.placed``, so payments can charge without waiting for the orders
+    # stream (which it reads separately, with no ordering across streams). A token such as
+    # ``pm_card_visa``, never card data.
+    payment_method: str | None = None
 
 
 RejectionReason = Literal[
@@ -140,15 +165,53 @@ class ProductLowStockV1(EventPayload):
     threshold: int = Field(ge=0)
 
 
+class PaymentSucceededV1(EventPayload):
+    """``payment.succeeded``: the order's total was captured."""
+
+    schema_version: Literal[1] = 1
+    order_id: UUID
+    buyer_id: UUID
+    payment_id: UUID
+    amount: Money
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+class PaymentFailedV1(EventPayload):
+    """``payment.failed``: the charge was declined for good; the order will be cancelled."""
+
+    schema_version: Literal[1] = 1
+    order_id: UUID
+    buyer_id: UUID
+    payment_id: UUID
+    # Stable code from the provider, e.g. ``card_declined``, ``unknown_payment_method``.
+    reason: str
+
+
+class PaymentRefundedV1(EventPayload):
+    """``payment.refunded``: a captured payment of a cancelled order was refunded in full."""
+
+    schema_version: Literal[1] = 1
+    order_id: UUID
+    buyer_id: UUID
+    payment_id: UUID
+    refund_id: UUID
+    amount: Money
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
 EVENT_PAYLOADS: Mapping[str, type[EventPayload]] = {
     "user.registered": UserRegisteredV1,
     "order.placed": OrderPlacedV1,
     "order.confirmed": OrderConfirmedV1,
     "order.cancelled": OrderCancelledV1,
+    "order.rejected": OrderRejectedV1,
     "inventory.reserved": InventoryReservedV1,
     "inventory.rejected": InventoryRejectedV1,
     "inventory.released": InventoryReleasedV1,
     "product.low_stock": ProductLowStockV1,
+    "payment.succeeded": PaymentSucceededV1,
+    "payment.failed": PaymentFailedV1,
+    "payment.refunded": PaymentRefundedV1,
 }
 
 
