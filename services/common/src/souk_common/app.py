@@ -58,6 +58,7 @@ RuntimeHook = Callable[[ServiceRuntime], Awaitable[None]]
 HandlerFactory = Callable[[ServiceRuntime], Mapping[str, EventHandler]]
 KeySourceFactory = Callable[[ServiceRuntime], Awaitable[KeySource]]
 ReadinessFactory = Callable[[ServiceRuntime], Mapping[str, ReadinessCheck]]
+BackgroundLoop = Callable[[ServiceRuntime, asyncio.Event], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,9 @@ class ServiceDefinition:
     handlers: HandlerFactory | None = None
     key_source: KeySourceFactory | None = None
     on_startup: Sequence[RuntimeHook] = ()
+    # Long-running loops of the service (e.g. a deadline sweeper), run beside the event
+    # workers and stopped with them: ``async def loop(runtime, stop: asyncio.Event)``.
+    background: Sequence[BackgroundLoop] = ()
     # Extra readiness checks of the service, added to database, redis and migrations.
     readiness: ReadinessFactory | None = None
     version: str = "0.1.0"
@@ -126,10 +130,15 @@ def _build_workers(runtime: ServiceRuntime, definition: ServiceDefinition) -> No
 
 
 @contextlib.asynccontextmanager
-async def run_workers(runtime: ServiceRuntime) -> AsyncIterator[None]:
-    """Run the outbox relay and consumer runner until the block exits, then stop them."""
+async def run_workers(
+    runtime: ServiceRuntime, background: Sequence[BackgroundLoop] = ()
+) -> AsyncIterator[None]:
+    """Run the relay, the consumer runner and background loops until the block exits."""
     stop = asyncio.Event()
-    tasks = []
+    tasks = [
+        asyncio.create_task(loop(runtime, stop), name=getattr(loop, "__name__", "background"))
+        for loop in background
+    ]
     if runtime.relay is not None:
         tasks.append(asyncio.create_task(runtime.relay.run(stop), name="outbox-relay"))
     if runtime.consumer is not None:
@@ -169,7 +178,7 @@ def create_service_app(settings: ServiceSettings, definition: ServiceDefinition)
             for hook in definition.on_startup:
                 await hook(runtime)
             if settings.run_workers:
-                async with run_workers(runtime):
+                async with run_workers(runtime, definition.background):
                     log.info("service_started", workers=True)
                     yield
             else:
