@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,7 +58,7 @@ RuntimeHook = Callable[[ServiceRuntime], Awaitable[None]]
 HandlerFactory = Callable[[ServiceRuntime], Mapping[str, EventHandler]]
 KeySourceFactory = Callable[[ServiceRuntime], Awaitable[KeySource]]
 ReadinessFactory = Callable[[ServiceRuntime], Mapping[str, ReadinessCheck]]
-BackgroundLoop = Callable[[ServiceRuntime, asyncio.Event], Awaitable[None]]
+BackgroundLoop = Callable[[ServiceRuntime, asyncio.Event], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ async def run_workers(
 ) -> AsyncIterator[None]:
     """Run the relay, the consumer runner and background loops until the block exits."""
     stop = asyncio.Event()
-    tasks = [
+    tasks: list[asyncio.Task[None]] = [
         asyncio.create_task(loop(runtime, stop), name=getattr(loop, "__name__", "background"))
         for loop in background
     ]
