@@ -1,0 +1,1 @@
+"""Journey tests: the same code runs against the local stack and a kind cluster."""
