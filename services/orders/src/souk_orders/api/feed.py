@@ -1,0 +1,45 @@
+"""``GET /api/orders/{id}/events``: the order's live status feed (Server-Sent Events)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from souk_common.security import CurrentUser
+from souk_orders.api.deps import RuntimeDep, SettingsDep
+from souk_orders.feed import read_history, status_events
+
+router = APIRouter(prefix="/api/orders", tags=["orders"])
+
+
+@router.get(
+    "/{order_id}/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def order_status_feed(
+    order_id: uuid.UUID,
+    caller: CurrentUser,
+    request: Request,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+) -> StreamingResponse:
+    """Stream the order's status: the current one at once, then each change until final."""
+    sessions = runtime.database.sessions
+    await read_history(sessions, order_id, caller)  # 404 before the stream starts
+    events = status_events(
+        sessions=sessions,
+        redis=runtime.redis,
+        settings=settings,
+        order_id=order_id,
+        caller=caller,
+        last_event_id=request.headers.get("last-event-id"),
+        disconnected=request.is_disconnected,
+    )
+    return StreamingResponse(
+        events,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
