@@ -1,0 +1,1 @@
+"""Souk payments service: charges reserved orders, refunds cancelled ones, keeps a ledger."""

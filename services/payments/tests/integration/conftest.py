@@ -1,0 +1,151 @@
+"""Fixtures for payments integration tests: a migrated database, the app in its lifespan
+driven through httpx, and helpers that feed the catalog and orders streams."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy import text
+
+from souk_common.db import Database
+from souk_common.events import CloudEvent, stream_key
+from souk_common.migrations import upgrade_to_head
+from souk_common.testing import REDIS_URL
+from souk_contracts.events import InventoryReservedV1, OrderCancelledV1
+from souk_payments.config import PaymentsSettings
+from souk_payments.main import create_app
+
+
+def make_settings(database_url: str, prefix: str, **overrides: Any) -> PaymentsSettings:
+    """Settings for a test app on its own database and stream prefix."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "redis_url": REDIS_URL,
+        "stream_prefix": prefix,
+        "auth_jwks_url": "http://auth.invalid/.well-known/jwks.json",
+        "stream_block_ms": 50,
+        "outbox_poll_interval_ms": 50,
+        "provider_backoff_ms": 10,
+        "consumer_name": "test",
+        "log_format": "json",
+        **overrides,
+    }
+    return PaymentsSettings(**values)
+
+
+@pytest.fixture
+async def migrated_url(database_url: str) -> str:
+    """The test database, migrated to head."""
+    await upgrade_to_head("souk_payments", database_url)
+    return database_url
+
+
+@pytest.fixture
+async def database(migrated_url: str) -> AsyncIterator[Database]:
+    """A :class:`Database` on the migrated test database."""
+    db = Database(migrated_url, pool_size=20)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+class Payments:
+    """The running app, its HTTP client and shortcuts to feed and read streams."""
+
+    def __init__(self, app: Any, client: httpx.AsyncClient, redis: Any, prefix: str) -> None:
+        self.app = app
+        self.client = client
+        self.redis = redis
+        self.prefix = prefix
+
+    @property
+    def provider(self) -> Any:
+        return self.app.state.runtime.extras["payment_provider"]
+
+    async def publish(self, producer: str, event: CloudEvent) -> None:
+        await self.redis.xadd(stream_key(self.prefix, producer), event.to_fields())
+
+    async def reserve(self, order_id, buyer_id, total="42.50", token="pm_card_visa") -> CloudEvent:
+        """Publish ``inventory.reserved`` on the catalog stream and return the event."""
+        event = reserved_event(order_id, buyer_id, total, token)
+        await self.publish("catalog", event)
+        return event
+
+    async def cancel(self, order_id, buyer_id, reason="buyer_cancelled") -> CloudEvent:
+        """Publish ``order.cancelled`` on the orders stream and return the event."""
+        payload = OrderCancelledV1(order_id=order_id, buyer_id=buyer_id, reason=reason)
+        event = CloudEvent.create("order.cancelled", "orders", payload.model_dump(mode="json"))
+        await self.publish("orders", event)
+        return event
+
+    async def events(self, count: int = 0, settle: float = 0.0) -> list[dict[str, Any]]:
+        """Wait until payments' stream holds ``count`` entries (then ``settle`` s more)."""
+        key = stream_key(self.prefix, "payments")
+        entries: list[Any] = []
+        for _ in range(200):
+            entries = await self.redis.xrange(key)
+            if len(entries) >= count:
+                break
+            await asyncio.sleep(0.05)
+        if settle:
+            await asyncio.sleep(settle)
+            entries = await self.redis.xrange(key)
+        return [
+            {"type": fields[b"type"].decode(), "data": json.loads(fields[b"data"])}
+            for _, fields in entries
+        ]
+
+    async def consumed(self, event_id: str) -> None:
+        """Wait until the consumer group committed ``event_id`` (its inbox row exists)."""
+        database = self.app.state.database
+        for _ in range(200):
+            async with database.sessions() as session:
+                found = await session.scalar(
+                    text("SELECT 1 FROM event_inbox WHERE event_id = :id"), {"id": event_id}
+                )
+            if found:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"event {event_id} was never consumed")
+
+
+def reserved_event(order_id, buyer_id, total="42.50", token="pm_card_visa") -> CloudEvent:
+    """An ``inventory.reserved`` event for one line of ``total``."""
+    payload = InventoryReservedV1(
+        order_id=order_id,
+        buyer_id=buyer_id,
+        lines=[
+            {
+                "product_id": uuid.uuid4(),
+                "quantity": 1,
+                "unit_price": Decimal(total),
+                "line_total": Decimal(total),
+            }
+        ],
+        total=Decimal(total),
+        currency="EUR",
+        payment_method=token,
+    )
+    return CloudEvent.create("inventory.reserved", "catalog", payload.model_dump(mode="json"))
+
+
+@pytest.fixture
+async def payments(
+    migrated_url, redis_client, redis_prefix, token_issuer
+) -> AsyncIterator[Payments]:
+    """The payments app running with its event workers, and helpers around it."""
+    app = create_app(make_settings(migrated_url, redis_prefix))
+    async with LifespanManager(app):
+        app.state.token_verifier = token_issuer.verifier
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield Payments(app, http, redis_client, redis_prefix)
