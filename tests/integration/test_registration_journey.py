@@ -15,30 +15,11 @@ import pytest
 from redis.asyncio import Redis
 
 from souk_common.events import stream_key
+from tests.support.observe import eventually, log_lines
 from tests.support.otlp_receiver import OtlpReceiver
 from tests.support.stack import isolated_stack
 
 pytestmark = pytest.mark.integration
-
-
-def log_lines(stack, service: str) -> list[dict]:
-    path = stack.services[service].process.log_path
-    lines = []
-    for raw in path.read_text().splitlines():
-        try:
-            lines.append(json.loads(raw))
-        except ValueError:
-            continue
-    return lines
-
-
-async def eventually(probe, within: float = 15.0):
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        result = await probe()
-        if result or asyncio.get_running_loop().time() > deadline:
-            return result
-        await asyncio.sleep(0.1)
 
 
 async def test_registration_is_followed_across_services(tmp_path, redis_client: Redis):

@@ -68,7 +68,7 @@ async def cancel_with_retries(shop: ShopClient, buyer, order_id: str) -> None:
         await asyncio.sleep(0.25)
 
 
-async def chaos(stack, stop: asyncio.Event, kills: Counter) -> None:
+async def chaos(stack, stop: asyncio.Event, enough: asyncio.Event, kills: Counter) -> None:
     rng = random.Random(7)
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
@@ -82,6 +82,8 @@ async def chaos(stack, stop: asyncio.Event, kills: Counter) -> None:
         await asyncio.sleep(rng.uniform(0.1, 1.0))
         await stack.start_service(stack.services[name].manifest)
         await stack.wait_ready([name])
+        if sum(kills.values()) >= 2 * len(VICTIMS):
+            enough.set()
 
 
 async def fetch(stack, service: str, query: str) -> list[asyncpg.Record]:
@@ -131,14 +133,15 @@ async def test_saga_invariants_hold_under_crashes_and_redelivery(tmp_path):
             if rng.random() < 0.1:
                 cancels.append(asyncio.create_task(cancel_with_retries(shop, buyer, order_id)))
 
-        stop, kills = asyncio.Event(), Counter()
-        chaos_task = asyncio.create_task(chaos(stack, stop, kills))
+        stop, enough, kills = asyncio.Event(), asyncio.Event(), Counter()
+        chaos_task = asyncio.create_task(chaos(stack, stop, enough, kills))
         try:
             await asyncio.gather(*(one_order(i) for i in range(ORDERS)))
             await asyncio.gather(*cancels)
             # Keep killing while the saga is still working through the backlog.
-            while sum(kills.values()) < 2 * len(VICTIMS):
-                await asyncio.sleep(0.5)
+            waiter = asyncio.create_task(enough.wait())
+            await asyncio.wait({waiter, chaos_task}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
         finally:
             stop.set()
             await chaos_task
