@@ -66,11 +66,10 @@ class Backends:
             for producer in producers:
                 key = stream_key(prefix, producer)
                 try:
-                    if await client.xgroup_destroy(key, service):
+                    if await client.exists(key) and await client.xgroup_destroy(key, service):
                         actions.append(f"destroyed consumer group {service} on {key}")
                 except ResponseError as error:
-                    if "no such key" not in str(error).lower():
-                        raise TemporaryProvisioningError(f"Redis failed: {error}") from error
+                    raise TemporaryProvisioningError(f"Redis failed: {error}") from error
                 except RedisError as error:
                     raise TemporaryProvisioningError(f"Redis is unreachable: {error}") from error
             dropped = await drop_streams(client, prefix, [service])

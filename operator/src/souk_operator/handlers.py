@@ -9,6 +9,8 @@ deletion policy behind a finalizer with bounded retries. Temporary failures rais
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import logging
 import time
 from typing import Any
@@ -68,6 +70,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     memo.api = k8s.ApiClient(configuration)
     memo.kube = Kube(memo.api)
     memo.backends = Backends()
+    memo.locks = collections.defaultdict(asyncio.Lock)
 
 
 @kopf.on.cleanup()
@@ -77,10 +80,24 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
 
 
 async def _reconcile(body: kopf.Body, memo: kopf.Memo) -> Outcome:
-    """Run and measure one reconcile."""
-    started = time.monotonic()
+    """Run and measure one reconcile, one at a time per Marketplace, on its latest version.
+
+    The timer and the change handlers may fire together; without the lock and the re-read, a
+    run holding an older spec could re-create what a newer run just removed.
+    """
+    async with memo.locks[body.meta.uid]:
+        started = time.monotonic()
+        latest = await memo.kube.marketplace(body.meta.namespace, body.meta.name)
+        if latest is None or latest["metadata"].get("deletionTimestamp"):
+            return Outcome("Deleted", (), ())
+        return await _measured(latest, body, memo, started)
+
+
+async def _measured(
+    latest: dict[str, Any], body: kopf.Body, memo: kopf.Memo, started: float
+) -> Outcome:
     try:
-        outcome = await reconcile(body, memo.kube, memo.backends, KopfEvents(body))
+        outcome = await reconcile(latest, memo.kube, memo.backends, KopfEvents(body))
     except Exception:
         RECONCILE_TOTAL.labels(outcome="error").inc()
         raise

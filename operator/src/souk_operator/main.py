@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 
@@ -74,10 +75,20 @@ async def run(settings: OperatorSettings) -> int:
     return 1 if lost else 0
 
 
+class _DropKopfExtras(logging.Filter):
+    """Remove kopf's bulky ``settings`` record attribute so each log line stays one event."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.__dict__.pop("settings", None)
+        return True
+
+
 def main() -> None:
     """Entry point: ``python -m souk_operator``."""
     settings = OperatorSettings()
     configure_logging("souk-operator", settings.log_level, settings.log_format)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_DropKopfExtras())
     assert handlers.SETTINGS is not None  # registers the handlers with kopf
     start_http_server(settings.metrics_port)
     sys.exit(asyncio.run(run(settings)))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from souk_common.provisioning import InvalidNameError, database_name
+from souk_contracts.topology import SERVICES
 from souk_operator import managed, naming, secretdata
 from souk_operator.backends import Backends
 from souk_operator.kube import Kube
@@ -190,7 +191,10 @@ async def clean_up(
             actions += (await backends.drop_database(dsn, database_name(name, service))).actions
     if spec.redis.mode == "External":
         url = await redis_url(ctx)
-        actions += (await backends.drop_all_streams(url, naming.stream_prefix(name), known)).actions
+        # Every stream under the prefix is the marketplace's, producers outside it included.
+        everything = known | set(SERVICES)
+        prefix = naming.stream_prefix(name)
+        actions += (await backends.drop_all_streams(url, prefix, everything)).actions
     for claim in await kube.list_names(namespace, "PersistentVolumeClaim", naming.selector(name)):
         if await kube.delete(namespace, "PersistentVolumeClaim", claim):
             actions.append(f"deleted PersistentVolumeClaim {claim}")
