@@ -39,7 +39,7 @@ RELEASE = "souk-operator"
 GROUP, VERSION, PLURAL = "souk.dev", "v1alpha1", "marketplaces"
 
 
-def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2) -> Any:
+def eventually(check: Callable[[], Any], timeout: float = 60.0, interval: float = 0.2) -> Any:
     """Return ``check()``'s first truthy result, retrying on falsy results and exceptions."""
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -95,6 +95,7 @@ class OperatorProcess:
             "SOUK_OPERATOR_LEASE_NAMESPACE": SYSTEM_NAMESPACE,
             "SOUK_OPERATOR_LEASE_DURATION": "6",
             "LOG_FORMAT": "json",
+            "PYTHONUNBUFFERED": "1",
         }
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -105,6 +106,21 @@ class OperatorProcess:
             stderr=subprocess.STDOUT, cwd=ROOT,
         )  # fmt: skip
         handle.close()
+        return self
+
+    def wait_live(self, timeout: float = 120.0) -> OperatorProcess:
+        """Wait for kopf's liveness endpoint: imports done, Lease held, watching.
+
+        Generous, because a loaded CI machine can take long to start a Python process.
+        """
+        assert self.proc is not None
+        eventually(
+            lambda: self.proc is not None and (
+                self.proc.poll() is not None or self.get(self.health_port, "/healthz")
+            ),
+            timeout=timeout,
+        )  # fmt: skip
+        assert self.proc.poll() is None, self.log.read_text(errors="replace")[-4000:]
         return self
 
     def stop(self, kill: bool = False) -> None:
@@ -143,12 +159,12 @@ def start_operator(operator_kubeconfig: Path, kube_namespace: str, tmp_path: Pat
     started: list[OperatorProcess] = []
     lease = f"op-{kube_namespace}"
 
-    def start() -> OperatorProcess:
+    def start(wait: bool = True) -> OperatorProcess:
         process = OperatorProcess(
             operator_kubeconfig, kube_namespace, tmp_path / f"operator-{len(started)}.log", lease
         ).start()
         started.append(process)
-        return process
+        return process.wait_live() if wait else process
 
     yield start
     for process in started:

@@ -106,9 +106,9 @@ def test_adding_removing_services_and_hand_deletions_converge(
     # A Secret deleted by hand comes back (with a password the role accepts).
     old = secret_data(kube_admin, ns, f"{name}-catalog-db")["PGPASSWORD"]
     core.delete_namespaced_secret(f"{name}-catalog-db", ns)
-    data = eventually(lambda: secret_data(kube_admin, ns, f"{name}-catalog-db"), timeout=20)
+    data = eventually(lambda: secret_data(kube_admin, ns, f"{name}-catalog-db"))
     assert data["PGPASSWORD"] != old
-    assert eventually(lambda: login_works(data["DATABASE_URL"]), timeout=20)
+    assert eventually(lambda: login_works(data["DATABASE_URL"]))
     keys = secret_data(kube_admin, ns, f"{name}-auth-keys")
     core.delete_namespaced_secret(f"{name}-auth-keys", ns)
     assert eventually(lambda: secret_data(kube_admin, ns, f"{name}-auth-keys"))["private.pem"]
@@ -116,7 +116,7 @@ def test_adding_removing_services_and_hand_deletions_converge(
 
     # A consumer group destroyed by hand is recreated by the periodic check.
     redis_call("XGROUP", "DESTROY", f"{name}:orders.events", "catalog")
-    eventually(lambda: (f"{name}:orders.events", "catalog") in groups(name), timeout=20)
+    eventually(lambda: (f"{name}:orders.events", "catalog") in groups(name))
 
 
 def test_restart_mid_reconcile_converges(
@@ -133,7 +133,7 @@ def test_restart_mid_reconcile_converges(
         "=database-credentials").items, interval=0.02)  # fmt: skip
     first.stop(kill=True)
     second = start_operator()  # waits for the dead replica's Lease to expire (6 s), then runs
-    eventually(lambda: infra_ready(kube_admin, ns, name), timeout=40)
+    eventually(lambda: infra_ready(kube_admin, ns, name), timeout=120)
     assert len(databases(name)) == 5
     assert any(line.get("event") == "leader_election_won" for line in second.log_lines())
 
@@ -186,7 +186,7 @@ def test_unreachable_postgres_shows_degraded_then_recovers(
 
     # Point the Secret at the server again (a changed admin URL/password is picked up).
     core.patch_namespaced_secret("pg-admin", ns, {"stringData": {"url": PG_ADMIN_URL}})
-    eventually(lambda: infra_ready(kube_admin, ns, name), timeout=30)
+    eventually(lambda: infra_ready(kube_admin, ns, name))
     assert get_mkt(kube_admin, ns, name)["status"]["phase"] == "Provisioning"  # no Deployments
 
 
@@ -206,4 +206,4 @@ def test_missing_secret_key_fails_with_what_to_fix_then_recovers(
     assert "spec.postgres.external.adminSecretRef.key" in message
     time.sleep(1)
     core.patch_namespaced_secret("pg-admin", ns, {"stringData": {"dsn": PG_ADMIN_URL}})
-    eventually(lambda: infra_ready(kube_admin, ns, name), timeout=30)
+    eventually(lambda: infra_ready(kube_admin, ns, name))

@@ -41,12 +41,11 @@ def test_minimal_example_becomes_ready(
     ns, name = kube_namespace, marketplace_name
     url_secrets(k8s.CoreV1Api(kube_admin), ns)
     operator = start_operator()
-    eventually(lambda: operator.get(operator.health_port, "/healthz"), timeout=30)
     manifest = tmp_path / "mkt.yaml"
     manifest.write_text(yaml.safe_dump(example("marketplace-minimal.yaml", name)))
     applied = time.monotonic()
     kubectl_run(kubectl, apiserver, "-n", ns, "apply", "-f", str(manifest))
-    eventually(lambda: infra_ready(kube_admin, ns, name), timeout=30, interval=0.05)
+    eventually(lambda: infra_ready(kube_admin, ns, name), interval=0.05)
     infra_seconds = time.monotonic() - applied
 
     # Without Deployments the shop is not up, and the status says why.
