@@ -9,24 +9,66 @@ The public face is re-exported here; the modules are small and have one role eac
 ``cli`` (how a service declares and runs itself) and ``testing`` (pytest fixtures).
 """
 
-from souk_common.app import ServiceDefinition, ServiceRuntime, create_service_app
-from souk_common.correlation import correlation_scope, get_correlation_id
-from souk_common.db import Database, DatabaseDep, SessionDep
-from souk_common.errors import (
-    BadRequestError,
-    ConflictError,
-    ForbiddenError,
-    NotFoundError,
-    RateLimitedError,
-    ServiceUnavailableError,
-    SoukError,
-    UnauthorizedError,
-    ValidationFailedError,
-)
-from souk_common.logging import configure_logging, get_logger
-from souk_common.security import AdminUser, CurrentUser, OptionalUser, Principal, SellerUser
-from souk_common.service import ServiceManifest
-from souk_common.settings import ServiceSettings, load_settings
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from souk_common.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from souk_common.app import ServiceDefinition, ServiceRuntime, create_service_app
+    from souk_common.correlation import correlation_scope, get_correlation_id
+    from souk_common.db import Database, DatabaseDep, SessionDep
+    from souk_common.errors import (
+        BadRequestError,
+        ConflictError,
+        ForbiddenError,
+        NotFoundError,
+        RateLimitedError,
+        ServiceUnavailableError,
+        SoukError,
+        UnauthorizedError,
+        ValidationFailedError,
+    )
+    from souk_common.logging import configure_logging, get_logger
+    from souk_common.security import AdminUser, CurrentUser, OptionalUser, Principal, SellerUser
+    from souk_common.service import ServiceManifest
+    from souk_common.settings import ServiceSettings, load_settings
+
+# Re-exports load lazily, so importing one light module (say souk_common.logging, from the
+# operator) does not pull in FastAPI, SQLAlchemy and OpenTelemetry.
+_EXPORTS: dict[str, str] = {
+    "AdminUser": "souk_common.security",
+    "BadRequestError": "souk_common.errors",
+    "ConflictError": "souk_common.errors",
+    "CurrentUser": "souk_common.security",
+    "Database": "souk_common.db",
+    "DatabaseDep": "souk_common.db",
+    "ForbiddenError": "souk_common.errors",
+    "NotFoundError": "souk_common.errors",
+    "OptionalUser": "souk_common.security",
+    "Principal": "souk_common.security",
+    "RateLimitedError": "souk_common.errors",
+    "SellerUser": "souk_common.security",
+    "ServiceDefinition": "souk_common.app",
+    "ServiceManifest": "souk_common.service",
+    "ServiceRuntime": "souk_common.app",
+    "ServiceSettings": "souk_common.settings",
+    "ServiceUnavailableError": "souk_common.errors",
+    "SessionDep": "souk_common.db",
+    "SoukError": "souk_common.errors",
+    "UnauthorizedError": "souk_common.errors",
+    "ValidationFailedError": "souk_common.errors",
+    "configure_logging": "souk_common.logging",
+    "correlation_scope": "souk_common.correlation",
+    "create_service_app": "souk_common.app",
+    "get_correlation_id": "souk_common.correlation",
+    "get_logger": "souk_common.logging",
+    "load_settings": "souk_common.settings",
+}
+
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "AdminUser",

@@ -6,12 +6,35 @@ Producers stage events with :class:`Outbox` in the transaction that changes thei
 and dead-letters entries that keep failing.
 """
 
-from souk_common.events.consumer import ConsumerGroupRunner, EventHandler
-from souk_common.events.envelope import CloudEvent, MalformedEventError
-from souk_common.events.outbox import Outbox
-from souk_common.events.relay import OutboxRelay, install_commit_hook
-from souk_common.events.streams import dead_letter_key, stream_key
-from souk_common.events.tables import EventTables, create_event_tables, event_tables
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from souk_common.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from souk_common.events.consumer import ConsumerGroupRunner, EventHandler
+    from souk_common.events.envelope import CloudEvent, MalformedEventError
+    from souk_common.events.outbox import Outbox
+    from souk_common.events.relay import OutboxRelay, install_commit_hook
+    from souk_common.events.streams import dead_letter_key, stream_key
+    from souk_common.events.tables import EventTables, create_event_tables, event_tables
+
+_EXPORTS: dict[str, str] = {
+    "CloudEvent": "souk_common.events.envelope",
+    "ConsumerGroupRunner": "souk_common.events.consumer",
+    "EventHandler": "souk_common.events.consumer",
+    "EventTables": "souk_common.events.tables",
+    "MalformedEventError": "souk_common.events.envelope",
+    "Outbox": "souk_common.events.outbox",
+    "OutboxRelay": "souk_common.events.relay",
+    "create_event_tables": "souk_common.events.tables",
+    "dead_letter_key": "souk_common.events.streams",
+    "event_tables": "souk_common.events.tables",
+    "install_commit_hook": "souk_common.events.relay",
+    "stream_key": "souk_common.events.streams",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "CloudEvent",
