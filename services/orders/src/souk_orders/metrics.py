@@ -13,6 +13,14 @@ from sqlalchemy.orm import Session
 
 # Exported as `souk_orders_total{status}`: transitions into each status (PENDING = placed).
 ORDERS = Counter("souk_orders", "Orders that entered each status.", ["status"])
+# Exported as `souk_order_terminations_total{status,reason}`: how orders ended. ``reason`` is
+# bounded: the trigger (payment_failed, buyer_cancelled, timeout, payment_succeeded) or, for
+# REJECTED, catalog's line reasons (out_of_stock, unknown_product, ...), never an id.
+TERMINATIONS = Counter(
+    "souk_order_terminations",
+    "Orders that reached a terminal status, by status and reason.",
+    ["status", "reason"],
+)
 # Exported as `souk_order_saga_duration_seconds`: from placement to a terminal status.
 SAGA_DURATION = Histogram(
     "souk_order_saga_duration_seconds",

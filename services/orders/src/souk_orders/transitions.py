@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from souk_common.events.outbox import Outbox
 from souk_common.logging import get_logger
 from souk_common.metrics import count_on_commit
+from souk_common.telemetry import annotate
 from souk_contracts.events import OrderCancelledV1, OrderConfirmedV1, OrderRejectedV1
-from souk_orders.metrics import ORDERS, SAGA_DURATION, observe_on_commit
+from souk_orders.metrics import ORDERS, SAGA_DURATION, TERMINATIONS, observe_on_commit
 from souk_orders.models import Order, OrderStatusChange
 from souk_orders.states import OrderStatus, Trigger, decide, is_terminal
 from souk_orders.status_feed import StatusPublisher, publish_on_commit
@@ -78,7 +79,17 @@ def record_status(
     if is_terminal(status):
         elapsed = (now - order.created_at).total_seconds()
         observe_on_commit(session, SAGA_DURATION, max(0.0, elapsed))
+        count_on_commit(session, TERMINATIONS, status, reason_label(reason))
     publish_on_commit(session, publisher, order.id, status)
+
+
+def reason_label(reason: str) -> str:
+    """Return the bounded metric label of a history reason (drops per-order detail).
+
+    ``inventory_rejected: out_of_stock, unknown_product`` becomes
+    ``out_of_stock, unknown_product``; other reasons are trigger names already.
+    """
+    return reason.split(": ", 1)[-1][:100]
 
 
 async def apply(
@@ -95,6 +106,7 @@ async def apply(
 
     ``before`` runs on the locked order before the status changes (to store catalog's prices).
     """
+    annotate(order_id=order_id)
     order = await lock_order(session, order_id)
     if order is None:
         log.warning("order_unknown", order_id=str(order_id), trigger=str(trigger))
