@@ -32,6 +32,7 @@ from souk_common.events.outbox import Outbox
 from souk_common.logging import get_logger
 from souk_common.metrics import count_on_commit
 from souk_common.security import Principal
+from souk_common.telemetry import annotate
 from souk_contracts import UserRegisteredV1
 
 log = get_logger(__name__)
@@ -73,6 +74,7 @@ async def register_user(
     )
     await outbox.add(session, USER_REGISTERED, payload)
     count_on_commit(session, USERS_REGISTERED, user.role)
+    annotate(user_id=user.id)
     log.info("user_registered", user_id=str(user.id), role=user.role)
     return user
 
@@ -136,6 +138,7 @@ async def log_in(
     # Housekeeping bounded by one user's rows: the table does not grow without limit.
     await RefreshTokenRepository(session).delete_expired_for_user(user.id, now)
     issued = await _issue_pair(session, issuer, user, uuid.uuid4(), now)
+    annotate(user_id=user.id)
     log.info("login_succeeded", user_id=str(user.id))
     return issued.pair
 

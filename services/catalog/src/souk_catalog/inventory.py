@@ -27,6 +27,7 @@ from souk_catalog.models import Product, Reservation, StockOrder
 from souk_common.events.outbox import Outbox
 from souk_common.logging import get_logger
 from souk_common.metrics import count_on_commit
+from souk_common.telemetry import annotate
 from souk_contracts.events import (
     InventoryRejectedV1,
     InventoryReleasedV1,
@@ -106,6 +107,7 @@ async def reserve_order(
     payment_method: str | None = None,
 ) -> str | None:
     """Reserve every line of an order or none; emit the outcome. None when already decided."""
+    annotate(order_id=order_id, user_id=buyer_id, product_id=[i.product_id for i in items])
     claimed = await session.execute(
         insert(StockOrder)
         .values(order_id=order_id, buyer_id=buyer_id, status=RESERVED)

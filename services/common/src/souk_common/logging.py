@@ -3,7 +3,8 @@
 Every line carries ``timestamp``, ``level``, ``service``, ``event``, ``correlation_id``,
 ``trace_id`` and ``span_id``. Values under keys that look like secrets (password, token,
 authorization, card, ...) are replaced with ``[redacted]`` before rendering, so a careless
-``log.info("login", password=...)`` never leaks; so are bearer tokens and JWTs inside strings.
+``log.info("login", password=...)`` never leaks; so are bearer tokens, JWTs, payment method
+tokens (``pm_card_visa``) and card numbers inside strings.
 """
 
 from __future__ import annotations
@@ -21,12 +22,16 @@ from souk_common.correlation import get_correlation_id
 
 REDACTED = "[redacted]"
 _SECRET_KEY = re.compile(
-    r"pass(word|wd)?|secret|token|authorization|cookie|api[_-]?key|private|card|cvc|pan\b",
+    r"pass(word|wd)?|secret|token|authorization|cookie|api[_-]?key|private|card|cvc|pan\b"
+    r"|payment[_-]?method",
     re.IGNORECASE,
 )
 _SECRET_IN_TEXT = re.compile(
     r"(bearer\s+)[A-Za-z0-9._~+/=-]+|eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+"
-    r"|(://[^:/@\s]+:)[^@\s]+(@)",
+    r"|(://[^:/@\s]+:)[^@\s]+(@)"
+    # Payment method tokens (pm_card_visa, tok_...) and card numbers (13-19 digits, in the
+    # usual groups of four); not a stream entry id such as 1732221234567-0.
+    r"|\b(?:pm|tok|card)_[A-Za-z0-9_]{3,}|\b\d{4}[ -]?\d{4}[ -]?\d{4}[ -]?\d{1,7}\b(?!-)",
     re.IGNORECASE,
 )
 _service_name = "unknown"

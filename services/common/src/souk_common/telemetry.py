@@ -23,6 +23,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import Span, SpanKind
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from souk_common.correlation import get_correlation_id
+
 _configured = False
 _ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 
@@ -66,6 +68,34 @@ def instrument_engine(engine: AsyncEngine) -> None:
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
     SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
+
+
+# Business ids a span may name (``souk.<name>``). Ids only: never emails, names or card data.
+SPAN_IDS = frozenset({"order_id", "product_id", "user_id", "payment_id", "notification_id"})
+
+
+def annotate(**ids: object) -> None:
+    """Name business ids on the current span as ``souk.<name>`` (plus the correlation ID).
+
+    Only the keys of :data:`SPAN_IDS` are accepted, so a call cannot put an email or a card
+    token on a span by mistake. A sequence (an order's products) becomes a list attribute.
+    """
+    span = trace.get_current_span()
+    if not span.is_recording():
+        return
+    unknown = set(ids) - SPAN_IDS
+    if unknown:
+        raise ValueError(f"not a span id attribute: {', '.join(sorted(unknown))}")
+    correlation_id = get_correlation_id()
+    if correlation_id:
+        span.set_attribute("souk.correlation_id", correlation_id)
+    for name, value in ids.items():
+        if value is None:
+            continue
+        if isinstance(value, list | tuple | set | frozenset):
+            span.set_attribute(f"souk.{name}", sorted(str(v) for v in value))
+        else:
+            span.set_attribute(f"souk.{name}", str(value))
 
 
 def get_tracer(name: str) -> trace.Tracer:

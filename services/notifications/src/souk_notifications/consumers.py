@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from souk_common.app import ServiceRuntime
 from souk_common.events.consumer import EventHandler
 from souk_common.events.envelope import CloudEvent
+from souk_common.telemetry import annotate
 from souk_contracts.events import (
     EventPayload,
     OrderCancelledV1,
@@ -45,7 +46,9 @@ def buyer_handler(model: type[P], compose: Callable[[P], messages.Message]) -> E
     """Return a handler that parses ``model`` and stores the message ``compose`` makes."""
 
     async def handle(event: CloudEvent, session: AsyncSession) -> None:
-        message = compose(model.model_validate(event.data))
+        payload = model.model_validate(event.data)
+        annotate(order_id=getattr(payload, "order_id", None))
+        message = compose(payload)
         await notify(
             session,
             user_id=message.user_id,

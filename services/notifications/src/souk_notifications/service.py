@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk_common.errors import NotFoundError
 from souk_common.logging import get_logger
+from souk_common.telemetry import annotate
 from souk_notifications import repository
 from souk_notifications.models import Notification
 
@@ -36,6 +37,7 @@ async def notify(
     )
     if notification_id is None:
         return False
+    annotate(user_id=user_id, notification_id=notification_id)
     await repository.record_delivery(session, notification_id, IN_APP_CHANNEL, "delivered")
     log.info("notification_created", kind=kind, user_id=str(user_id))
     return True

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from souk_common.errors import ConflictError, NotFoundError, ValidationFailedError
 from souk_common.logging import get_logger
 from souk_common.security import Principal
+from souk_common.telemetry import annotate
 from souk_contracts.events import OrderItemV1, OrderPlacedV1
 from souk_orders import repository
 from souk_orders.models import Order, OrderLine
@@ -121,6 +122,9 @@ async def place_order(
             for index, item in enumerate(body.items)
         ],
         history=[],
+    )
+    annotate(
+        order_id=order.id, user_id=buyer.user_id, product_id=[i.product_id for i in body.items]
     )
     async with session.begin_nested() as savepoint:
         session.add(order)

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from souk_common.events.outbox import Outbox
 from souk_common.logging import get_logger
 from souk_common.metrics import count_on_commit
+from souk_common.telemetry import annotate
 from souk_contracts.events import PaymentFailedV1, PaymentRefundedV1, PaymentSucceededV1
 from souk_payments import ledger
 from souk_payments.metrics import PAYMENTS
@@ -99,6 +100,7 @@ async def charge_order(
     token: str | None,
 ) -> str | None:
     """Charge a reserved order once and emit the outcome; None when already decided."""
+    annotate(order_id=order_id, user_id=buyer_id)
     kind = method_type(token)
     payment = await _claim(
         session,

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sys
 from collections.abc import Sequence
 
 from souk_devstack.config import StackConfig
+from souk_devstack.prometheus import (
+    LocalPrometheus,
+    PrometheusConfig,
+    PrometheusMissingError,
+    default_rule_files,
+    stack_targets,
+)
 from souk_devstack.stack import LocalStack, StackError
 
 DEMO_USERS = ("buyer@souk.test", "seller@souk.test", "admin@souk.test")
@@ -36,6 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="provision, migrate, start and seed; Ctrl-C stops")
     up.add_argument("--no-seed", action="store_true", help="skip demo data")
+    up.add_argument(
+        "--prometheus",
+        action="store_true",
+        help="also run a real Prometheus scraping every service and the operator "
+        "(127.0.0.1:9090 unless --operator-metrics), loaded with the project's rules",
+    )
+    up.add_argument("--prometheus-port", type=int, default=9091, help="Prometheus' port")
+    up.add_argument("--operator-metrics", default="127.0.0.1:9090", help="operator's /metrics")
     commands.add_parser("provision", help="create databases, roles and streams only")
     commands.add_parser("reset", help="drop the local databases, roles and streams")
     return parser
@@ -51,12 +67,23 @@ def _print_summary(stack: LocalStack) -> None:
     print("\n".join(lines), flush=True)
 
 
-async def _up(stack: LocalStack) -> int:
+def _prometheus(stack: LocalStack, args: argparse.Namespace) -> LocalPrometheus:
+    targets = stack_targets({m.name: stack.service_url(m.name) for m in stack.manifests})
+    config = PrometheusConfig(
+        targets=targets, rule_files=default_rule_files(), operator_target=args.operator_metrics
+    )
+    return LocalPrometheus(config, stack.config.state_dir, port=args.prometheus_port)
+
+
+async def _up(stack: LocalStack, args: argparse.Namespace) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with stack:
+    async with stack, contextlib.AsyncExitStack() as extras:
+        if getattr(args, "prometheus", False):
+            prometheus = await extras.enter_async_context(_prometheus(stack, args))
+            print(f"  prometheus     {prometheus.url} (alerts: {prometheus.url}/alerts)")
         _print_summary(stack)
         exits = [asyncio.create_task(s.process.wait()) for s in stack.services.values()]
         stopper = asyncio.create_task(stop.wait())
@@ -94,7 +121,7 @@ async def _run(args: argparse.Namespace) -> int:
         await stack.deprovision()
         print("local databases, roles and streams dropped")
         return 0
-    return await _up(stack)
+    return await _up(stack, args)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -102,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         code = asyncio.run(_run(args))
-    except StackError as error:
+    except (StackError, PrometheusMissingError) as error:
         print(f"souk-dev: {error}", file=sys.stderr)
         code = 1
     sys.exit(code)
