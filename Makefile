@@ -1,5 +1,5 @@
 # Souk's developer commands. `make run` starts the whole marketplace; `make test` runs every test.
-.PHONY: bootstrap run test lint format pytest bench envtest-setup envtest
+.PHONY: bootstrap run test lint format pytest bench envtest-setup envtest observability-setup observe
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -12,7 +12,7 @@ lint: bootstrap
 	uv run ruff format --check .
 	uv run mypy
 
-pytest: bootstrap
+pytest: bootstrap observability-setup
 	uv run pytest
 
 # Every tier: lint, types, then all tests (envtest too, once `make envtest-setup` has run;
@@ -33,3 +33,11 @@ envtest-setup:
 
 envtest: bootstrap envtest-setup
 	SOUK_ENVTEST_REQUIRED=1 uv run pytest -m envtest
+
+# Prometheus and promtool from Debian's package (idempotent; its system service stays off).
+observability-setup:
+	@observability/install-prometheus.sh
+
+# The local stack plus a real Prometheus scraping every service with the project's rules.
+observe: bootstrap observability-setup
+	uv run souk-dev up --prometheus
