@@ -15,23 +15,12 @@ from souk_catalog.config import CatalogSettings
 from souk_catalog.main import create_app
 from souk_common.db import Database
 from souk_common.migrations import upgrade_to_head
-from souk_common.testing import REDIS_URL
+from souk_common.testing import service_test_settings
 
 
 def make_settings(database_url: str, prefix: str, **overrides: Any) -> CatalogSettings:
     """Settings for a test app on its own database and stream prefix."""
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "redis_url": REDIS_URL,
-        "stream_prefix": prefix,
-        "auth_jwks_url": "http://auth.invalid/.well-known/jwks.json",
-        "stream_block_ms": 50,
-        "outbox_poll_interval_ms": 50,
-        "consumer_name": "test",
-        "log_format": "json",
-        **overrides,
-    }
-    return CatalogSettings(**values)
+    return service_test_settings(CatalogSettings, database_url, prefix, **{**overrides})
 
 
 @pytest.fixture

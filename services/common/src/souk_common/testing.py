@@ -13,6 +13,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any, TypeVar
 
 import asyncpg
 import jwt
@@ -28,6 +29,7 @@ from souk_common.security import (
     StaticKeySource,
     TokenVerifier,
 )
+from souk_common.settings import ServiceSettings
 
 PG_ADMIN_URL = os.environ.get(
     "SOUK_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -72,6 +74,35 @@ async def delete_prefixed_keys(redis: Redis, prefix: str) -> None:
     """Delete every key that starts with ``prefix``."""
     async for key in redis.scan_iter(match=f"{prefix}*", count=500):
         await redis.delete(key)
+
+
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+# Event-layer timings that make a test app react in tens of milliseconds.
+FAST_EVENT_SETTINGS: dict[str, Any] = {
+    "stream_block_ms": 50,
+    "outbox_poll_interval_ms": 50,
+    "consumer_name": "test",
+    "log_format": "json",
+}
+
+
+def service_test_settings(
+    settings_class: type[SettingsT], database_url: str, prefix: str, **overrides: Any
+) -> SettingsT:
+    """Settings for a service under test: its own database and stream prefix, fast polling.
+
+    Tokens are verified with a :class:`TokenIssuer`'s keys installed on ``app.state``, so the
+    JWKS URL points nowhere.
+    """
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "redis_url": REDIS_URL,
+        "stream_prefix": prefix,
+        "auth_jwks_url": "http://auth.invalid/.well-known/jwks.json",
+        **FAST_EVENT_SETTINGS,
+        **overrides,
+    }
+    return settings_class(**values)
 
 
 class TokenIssuer:

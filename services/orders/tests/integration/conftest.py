@@ -16,7 +16,7 @@ from asgi_lifespan import LifespanManager
 
 from souk_common.events import CloudEvent, stream_key
 from souk_common.migrations import upgrade_to_head
-from souk_common.testing import REDIS_URL
+from souk_common.testing import service_test_settings
 from souk_contracts.events import (
     InventoryRejectedV1,
     InventoryReservedV1,
@@ -29,20 +29,12 @@ from souk_orders.main import create_app
 
 def make_settings(database_url: str, prefix: str, **overrides: Any) -> OrdersSettings:
     """Settings for a test app on its own database and stream prefix."""
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "redis_url": REDIS_URL,
-        "stream_prefix": prefix,
-        "auth_jwks_url": "http://auth.invalid/.well-known/jwks.json",
-        "stream_block_ms": 50,
-        "outbox_poll_interval_ms": 50,
-        "consumer_name": "test",
-        "log_format": "json",
-        "order_sweep_interval_seconds": 0.1,
-        "status_feed_poll_seconds": 0.5,
-        **overrides,
-    }
-    return OrdersSettings(**values)
+    return service_test_settings(
+        OrdersSettings,
+        database_url,
+        prefix,
+        **{"order_sweep_interval_seconds": 0.1, "status_feed_poll_seconds": 0.5, **overrides},
+    )
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from souk_common.db import Database
 from souk_common.events import CloudEvent, stream_key
 from souk_common.migrations import upgrade_to_head
-from souk_common.testing import REDIS_URL
+from souk_common.testing import service_test_settings
 from souk_contracts.events import InventoryReservedV1, OrderCancelledV1
 from souk_payments.config import PaymentsSettings
 from souk_payments.main import create_app
@@ -26,19 +26,9 @@ from souk_payments.main import create_app
 
 def make_settings(database_url: str, prefix: str, **overrides: Any) -> PaymentsSettings:
     """Settings for a test app on its own database and stream prefix."""
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "redis_url": REDIS_URL,
-        "stream_prefix": prefix,
-        "auth_jwks_url": "http://auth.invalid/.well-known/jwks.json",
-        "stream_block_ms": 50,
-        "outbox_poll_interval_ms": 50,
-        "provider_backoff_ms": 10,
-        "consumer_name": "test",
-        "log_format": "json",
-        **overrides,
-    }
-    return PaymentsSettings(**values)
+    return service_test_settings(
+        PaymentsSettings, database_url, prefix, **{"provider_backoff_ms": 10, **overrides}
+    )
 
 
 @pytest.fixture
