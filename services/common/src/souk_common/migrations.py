@@ -59,6 +59,26 @@ async def pending_migrations(engine: AsyncEngine, package: str) -> bool:
     return heads != _script_heads(package)
 
 
+async def schema_drift(url: str, metadata: MetaData) -> list[Any]:
+    """Return Alembic's differences between the database at ``url`` and ``metadata``.
+
+    Empty when the migrations create exactly what the models describe; each service's test
+    suite asserts that, so the models and the migrations cannot drift apart unnoticed.
+    """
+    from alembic.autogenerate import compare_metadata
+
+    def compare(connection: Connection) -> list[Any]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(compare)
+    finally:
+        await engine.dispose()
+
+
 def _run_sync_migrations(connection: Connection, metadata: MetaData) -> None:
     context.configure(connection=connection, target_metadata=metadata, compare_type=True)
     with context.begin_transaction():
