@@ -23,10 +23,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import ctypes
-import datetime as dt
-import ipaddress
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -43,76 +40,22 @@ from types import TracebackType
 from typing import Any
 
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from kubernetes import client as k8s
+
+from tests.envtest.binaries import (
+    find_etcd,
+    find_kube_apiserver,
+)
+from tests.envtest.certificates import write_certificates
 
 BUILD_SCRIPT = "tests/envtest/build_kube_apiserver.sh"
 ADMIN_USER = "souk-envtest-admin"
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
 SERVICE_CLUSTER_IP_RANGE = "10.0.0.0/24"
-KUBERNETES_SERVICE_IP = "10.0.0.1"
-_VERSION_DIR = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
 
 
 class EnvtestError(RuntimeError):
     """The envtest API server could not be found, started or used."""
-
-
-def cache_dir() -> Path:
-    """Return the envtest cache: ``$SOUK_ENVTEST_CACHE`` or ``~/.cache/souk-envtest``."""
-    configured = os.environ.get("SOUK_ENVTEST_CACHE")
-    return Path(configured) if configured else Path.home() / ".cache" / "souk-envtest"
-
-
-def find_kube_apiserver(cache: Path | None = None) -> Path | None:
-    """Return the kube-apiserver to use, or None when none was built.
-
-    ``$SOUK_ENVTEST_KUBE_APISERVER`` wins; otherwise the highest ``<cache>/v<x.y.z>/`` that
-    holds an executable ``kube-apiserver``.
-    """
-    override = os.environ.get("SOUK_ENVTEST_KUBE_APISERVER")
-    if override:
-        path = Path(override)
-        return path if path.is_file() and os.access(path, os.X_OK) else None
-    root = cache or cache_dir()
-    if not root.is_dir():
-        return None
-    candidates: list[tuple[tuple[int, int, int], Path]] = []
-    for child in root.iterdir():
-        match = _VERSION_DIR.match(child.name)
-        binary = child / "kube-apiserver"
-        if match and binary.is_file() and os.access(binary, os.X_OK):
-            version = (int(match[1]), int(match[2]), int(match[3]))
-            candidates.append((version, binary))
-    return max(candidates)[1] if candidates else None
-
-
-def find_etcd() -> Path | None:
-    """Return the etcd binary (``$SOUK_ENVTEST_ETCD`` or ``etcd`` on PATH), or None."""
-    override = os.environ.get("SOUK_ENVTEST_ETCD")
-    if override:
-        return Path(override) if Path(override).is_file() else None
-    found = shutil.which("etcd") or ("/usr/bin/etcd" if Path("/usr/bin/etcd").is_file() else None)
-    return Path(found) if found else None
-
-
-def find_tool(name: str, cache: Path | None = None) -> Path | None:
-    """Return ``<cache>/bin/<name>`` (``kubectl`` or ``helm``) when it was installed."""
-    path = (cache or cache_dir()) / "bin" / name
-    return path if path.is_file() and os.access(path, os.X_OK) else None
-
-
-def missing_binaries() -> list[str]:
-    """Name what the API server needs but is not there (empty when it can start)."""
-    missing = []
-    if find_kube_apiserver() is None:
-        missing.append("kube-apiserver")
-    if find_etcd() is None:
-        missing.append("etcd")
-    return missing
 
 
 def free_port() -> int:
@@ -180,95 +123,6 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         pr_set_pdeathsig = 1
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-
-
-def _pem_private_key(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-
-
-def _write_certificates(directory: Path) -> dict[str, Path]:
-    """Write a throw-away CA, a serving cert for 127.0.0.1 and the SA signing key pair."""
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "souk-envtest-ca")])
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=7))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    serving_key = ec.generate_private_key(ec.SECP256R1())
-    serving_cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
-        .issuer_name(ca_name)
-        .public_key(serving_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=7))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [
-                    x509.DNSName("localhost"),
-                    x509.DNSName("kubernetes"),
-                    x509.DNSName("kubernetes.default"),
-                    x509.DNSName("kubernetes.default.svc"),
-                    x509.DNSName("kubernetes.default.svc.cluster.local"),
-                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                    x509.IPAddress(ipaddress.ip_address(KUBERNETES_SERVICE_IP)),
-                ]
-            ),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    files = {
-        "ca": directory / "ca.crt",
-        "ca_key": directory / "ca.key",
-        "serving_cert": directory / "apiserver.crt",
-        "serving_key": directory / "apiserver.key",
-        "sa_key": directory / "sa.key",
-        "sa_pub": directory / "sa.pub",
-    }
-    files["ca"].write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    files["ca_key"].write_bytes(_pem_private_key(ca_key))
-    files["serving_cert"].write_bytes(serving_cert.public_bytes(serialization.Encoding.PEM))
-    files["serving_key"].write_bytes(_pem_private_key(serving_key))
-    files["sa_key"].write_bytes(_pem_private_key(sa_key))
-    files["sa_pub"].write_bytes(
-        sa_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    for key in ("ca_key", "serving_key", "sa_key"):
-        files[key].chmod(0o600)
-    return files
 
 
 class ApiServer:
@@ -435,7 +289,7 @@ class ApiServer:
         assert self.workdir is not None
         pki = self.workdir / "pki"
         pki.mkdir()
-        certs = _write_certificates(pki)
+        certs = write_certificates(pki)
         self.ca_file = certs["ca"]
         tokens = self.workdir / "tokens.csv"
         tokens.write_text(f'{self.admin_token},{ADMIN_USER},{ADMIN_USER},"system:masters"\n')

@@ -15,14 +15,8 @@ from pathlib import Path
 import pytest
 from kubernetes import client as k8s
 
-from tests.envtest.apiserver import (
-    BUILD_SCRIPT,
-    ApiServer,
-    EnvtestError,
-    find_etcd,
-    find_kube_apiserver,
-    find_tool,
-)
+from tests.envtest.apiserver import BUILD_SCRIPT, ApiServer, EnvtestError
+from tests.envtest.binaries import find_etcd, find_kube_apiserver, find_tool
 
 
 def _unavailable(message: str) -> None:
