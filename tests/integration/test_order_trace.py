@@ -67,8 +67,20 @@ async def test_one_order_is_one_correlation_id_and_one_trace(tmp_path):
             trace_ids = {line["trace_id"] for line in found["orders"]}
             assert len(trace_ids) == 1, trace_ids
             (trace_id,) = trace_ids
-            for name, lines in found.items():
-                assert any(line["trace_id"] == trace_id for line in lines), name
+
+            # Notifications also logged the welcome (the sign-up's trace) under this ID, so
+            # wait for each service's line of the order's own trace, not just any line.
+            async def every_service_in_the_trace():
+                found.update(
+                    {name: lines_with(stack, name, correlation_id) for name in SAGA_SERVICES}
+                )
+                return all(
+                    any(line["trace_id"] == trace_id for line in lines) for lines in found.values()
+                )
+
+            assert await eventually(every_service_in_the_trace), {
+                name: {line["trace_id"] for line in lines} for name, lines in found.items()
+            }
             events = {line["event"] for lines in found.values() for line in lines}
             assert "notification_created" in events
             # Every line of a request or handler carries the trace and span it was logged in.
