@@ -29,6 +29,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, s
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from souk_common.events import (
+    BatchEventHandler,
     CloudEvent,
     ConsumerGroupRunner,
     EventTables,
@@ -170,6 +171,33 @@ async def run_benchmarks(events: int, batch_size: int, relay_batch: int) -> list
         await admin.close()
 
 
+# The batch-handler runner reads this many entries at a time (STREAM_BATCH_SIZE allows 1000):
+# one inbox INSERT, one handler call (one multi-row INSERT) and one COMMIT per read.
+BATCH_HANDLER_READ = 500
+BATCH_RUNNER = "consumer runner (batch handler, 1 insert per read)"
+
+
+def consumer(
+    bench: Bench, events: int, group: str, handlers: dict[str, Any], batch_size: int
+) -> ConsumerGroupRunner:
+    """Return a runner of ``group`` on the bench's ``orders`` stream."""
+    return ConsumerGroupRunner(
+        redis=bench.redis,
+        sessions=bench.sessions,
+        tables=bench.tables,
+        group=group,
+        consumer="bench-0",
+        streams=[stream_key(bench.prefix, "orders")],
+        handlers=handlers,
+        prefix=bench.prefix,
+        batch_size=batch_size,
+        block_ms=100,
+        claim_idle_ms=60_000,
+        max_deliveries=5,
+        max_length=max(events * 2, 100_000),
+    )
+
+
 async def _measure(bench: Bench, events: int, batch_size: int, relay_batch: int) -> list[Result]:
     async def handler(event: CloudEvent, session: AsyncSession) -> None:
         await session.execute(insert(bench.effects).values(event_id=event.id, n=event.data["n"]))
@@ -193,21 +221,7 @@ async def _measure(bench: Bench, events: int, batch_size: int, relay_batch: int)
         batch_size=relay_batch,
     )
     results.append(await timed("outbox relay publish", events, relay_drain(relay)))
-    runner = ConsumerGroupRunner(
-        redis=bench.redis,
-        sessions=bench.sessions,
-        tables=bench.tables,
-        group=GROUP,
-        consumer="bench-0",
-        streams=[stream_key(bench.prefix, "orders")],
-        handlers={"thing.happened": handler},
-        prefix=bench.prefix,
-        batch_size=batch_size,
-        block_ms=100,
-        claim_idle_ms=60_000,
-        max_deliveries=5,
-        max_length=max(events * 2, 100_000),
-    )
+    runner = consumer(bench, events, GROUP, {"thing.happened": handler}, batch_size)
     await runner.ensure_groups()
     results.append(
         await timed("consumer runner (insert per event)", events, consume_all(runner, events))
@@ -216,13 +230,28 @@ async def _measure(bench: Bench, events: int, batch_size: int, relay_batch: int)
         applied = await session.scalar(select(func.count()).select_from(bench.effects))
     if applied != events:
         raise RuntimeError(f"consumer applied {applied} effects, expected {events}")
+
+    async def insert_all(batch: Sequence[CloudEvent], session: AsyncSession) -> None:
+        rows = [{"event_id": event.id, "n": event.data["n"]} for event in batch]
+        await session.execute(insert(bench.effects), rows)
+
+    batch_runner = consumer(
+        bench,
+        events,
+        f"{GROUP}-batch",
+        {"thing.happened": BatchEventHandler(insert_all)},
+        BATCH_HANDLER_READ,
+    )
+    await batch_runner.ensure_groups()
+    results.append(await timed(BATCH_RUNNER, events, consume_all(batch_runner, events)))
     return results
 
 
 def render(results: Sequence[Result]) -> str:
     """Return the results as a small text table."""
-    lines = [f"{'measurement':<38} {'count':>8} {'seconds':>9} {'per second':>12}"]
-    lines += [f"{r.name:<38} {r.count:>8} {r.seconds:>9.3f} {r.rate:>12,.0f}" for r in results]
+    width = max([len("measurement"), *(len(r.name) for r in results)])
+    lines = [f"{'measurement':<{width}} {'count':>8} {'seconds':>9} {'per second':>12}"]
+    lines += [f"{r.name:<{width}} {r.count:>8} {r.seconds:>9.3f} {r.rate:>12,.0f}" for r in results]
     return "\n".join(lines)
 
 

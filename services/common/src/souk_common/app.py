@@ -35,7 +35,7 @@ from souk_common.metrics import HttpMetricsMiddleware, metrics_router
 from souk_common.migrations import pending_migrations
 from souk_common.security import JwksKeySource, KeySource, TokenVerifier
 from souk_common.settings import ServiceSettings
-from souk_common.telemetry import configure_tracing, instrument_app, instrument_engine
+from souk_common.telemetry import configure_tracing, instrument_app, instrument_engines
 
 log = get_logger(__name__)
 
@@ -48,10 +48,18 @@ class ServiceRuntime:
     database: Database
     redis: Redis
     http: httpx.AsyncClient
+    # The event workers' own pool (relay, consumer, background loops): HTTP bursts that
+    # take every connection of ``database`` cannot stall the saga.
+    worker_database: Database | None = None
     outbox: Outbox | None = None
     relay: OutboxRelay | None = None
     consumer: ConsumerGroupRunner | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def workers_db(self) -> Database:
+        """The database of the event workers (the request pool when none was set up)."""
+        return self.worker_database or self.database
 
 
 RuntimeHook = Callable[[ServiceRuntime], Awaitable[None]]
@@ -104,17 +112,18 @@ def _build_workers(runtime: ServiceRuntime, definition: ServiceDefinition) -> No
         return
     runtime.outbox = Outbox(definition.event_tables, settings.service_name, settings.stream_prefix)
     runtime.relay = OutboxRelay(
-        sessions=runtime.database.sessions,
+        sessions=runtime.workers_db.sessions,
         redis=runtime.redis,
         tables=definition.event_tables,
         service=settings.service_name,
         max_length=settings.stream_max_length,
         poll_interval=settings.outbox_poll_interval_ms / 1000,
+        wake_on=[runtime.database.sessions],
     )
     if definition.handlers is not None and definition.subscribes:
         runtime.consumer = ConsumerGroupRunner(
             redis=runtime.redis,
-            sessions=runtime.database.sessions,
+            sessions=runtime.workers_db.sessions,
             tables=definition.event_tables,
             group=settings.service_name,
             consumer=settings.consumer_name,
@@ -159,12 +168,16 @@ def create_service_app(settings: ServiceSettings, definition: ServiceDefinition)
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(settings.sqlalchemy_url, pool_size=settings.db_pool_size)
-        instrument_engine(database.engine)
+        worker_database = Database(
+            settings.sqlalchemy_url, pool_size=settings.db_worker_pool_size, max_overflow=0
+        )
+        instrument_engines(database.engine, worker_database.engine)
         runtime = ServiceRuntime(
             settings=settings,
             database=database,
             redis=Redis.from_url(settings.redis_url),
             http=correlated_http_client(),
+            worker_database=worker_database,
         )
         _build_workers(runtime, definition)
         key_source = await (definition.key_source or _default_key_source)(runtime)
@@ -188,6 +201,7 @@ def create_service_app(settings: ServiceSettings, definition: ServiceDefinition)
             await runtime.http.aclose()
             await runtime.redis.aclose()
             await database.dispose()
+            await worker_database.dispose()
             log.info("service_stopped")
 
     app = FastAPI(

@@ -13,10 +13,9 @@ import os
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-import uvicorn
-
 from souk_common.logging import configure_logging, get_logger
 from souk_common.migrations import upgrade_to_head
+from souk_common.server import serve
 from souk_common.service import ServiceManifest, load_object
 from souk_common.settings import ServiceSettings, load_settings
 
@@ -53,12 +52,4 @@ def run_service_cli(
         asyncio.run(seed(settings))
         log.info("demo_data_seeded")
     else:
-        uvicorn.run(
-            manifest.app_factory,
-            factory=True,
-            host=args.host,
-            port=args.port,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=10,
-        )
+        serve(manifest.app_factory, host=args.host, port=args.port, factory=True)

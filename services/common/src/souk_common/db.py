@@ -23,12 +23,19 @@ from sqlalchemy.ext.asyncio import (
 class Database:
     """An async engine and its session factory."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, max_overflow: int | None = None, echo: bool = False
+    ) -> None:
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
-            max_overflow=pool_size,
-            pool_pre_ping=True,
+            max_overflow=pool_size // 2 if max_overflow is None else max_overflow,
+            # No pre-ping: it costs a round trip on every checkout (every transaction). A
+            # connection that died with the server fails its first use instead; SQLAlchemy
+            # then invalidates the whole pool, and callers retry (consumers back off, HTTP
+            # answers 503). Recycling bounds the age of idle connections.
+            pool_pre_ping=False,
+            pool_recycle=1800,
             # Keep bound values (password hashes, keys) out of error messages and logs.
             hide_parameters=True,
             echo=echo,
@@ -60,5 +67,7 @@ async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(session_dependency)]
+# scope="function": the transaction commits before the response is sent, so a client that
+# got 2xx can read its write, and a failing commit is answered with an error, not a 2xx.
+SessionDep = Annotated[AsyncSession, Depends(session_dependency, scope="function")]
 DatabaseDep = Annotated[Database, Depends(get_database)]

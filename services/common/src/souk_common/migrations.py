@@ -17,7 +17,7 @@ from alembic import command, context
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -79,9 +79,16 @@ async def schema_drift(url: str, metadata: MetaData) -> list[Any]:
         await engine.dispose()
 
 
+# Key of the transaction-scoped advisory lock that serializes migrations per database, so
+# several replicas (or init containers) starting at once apply each revision exactly once.
+MIGRATION_LOCK_KEY = 0x50_55_4B_4D  # "SOUKM"-ish; any constant shared by every runner works
+
+
 def _run_sync_migrations(connection: Connection, metadata: MetaData) -> None:
     context.configure(connection=connection, target_metadata=metadata, compare_type=True)
     with context.begin_transaction():
+        # Taken before Alembic reads the version table: a runner that waited sees the new head.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         context.run_migrations()
 
 

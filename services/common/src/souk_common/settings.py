@@ -60,8 +60,12 @@ class ServiceSettings(BaseSettings):
     # Consumer name within the group: stable across restarts of the same pod/host, so a
     # restarted process resumes its own pending entries first.
     consumer_name: str = Field(default_factory=socket.gethostname, min_length=1)
-    # Database pool size per process.
+    # Database connections per process for HTTP requests (plus up to half as many again
+    # under bursts).
     db_pool_size: int = Field(default=10, ge=1)
+    # Connections of the event workers (outbox relay, consumer group, background loops): a
+    # pool of their own, so a burst of HTTP requests can never starve the saga's consumers.
+    db_worker_pool_size: int = Field(default=3, ge=1)
 
     @field_validator("redis_url")
     @classmethod

@@ -20,7 +20,7 @@ from opentelemetry.propagate import extract
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace import Span, SpanContext, SpanKind
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from souk_common.correlation import get_correlation_id
@@ -63,11 +63,15 @@ def instrument_app(app: FastAPI) -> None:
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
 
 
-def instrument_engine(engine: AsyncEngine) -> None:
-    """Instrument one SQLAlchemy engine (a span per statement)."""
+def instrument_engines(*engines: AsyncEngine) -> None:
+    """Instrument a process's SQLAlchemy engines (a span per statement), in one call.
+
+    The instrumentor is a singleton that ignores (with a warning) a second ``instrument``
+    call, so every engine of the process must be passed at once.
+    """
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
-    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
+    SQLAlchemyInstrumentor().instrument(engines=[engine.sync_engine for engine in engines])
 
 
 # Business ids a span may name (``souk.<name>``). Ids only: never emails, names or card data.
@@ -101,6 +105,11 @@ def annotate(**ids: object) -> None:
 def get_tracer(name: str) -> trace.Tracer:
     """Return a tracer for instrumentation scope ``name``."""
     return trace.get_tracer(name)
+
+
+def span_context_of(carrier: Mapping[str, str]) -> SpanContext:
+    """Return the producer's span context propagated in ``carrier`` (invalid when none)."""
+    return trace.get_current_span(extract(dict(carrier))).get_span_context()
 
 
 @contextmanager

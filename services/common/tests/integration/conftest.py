@@ -78,11 +78,13 @@ class EventsDb:
 
     def relay(self, redis: Redis, **overrides: Any) -> OutboxRelay:
         """Return a relay for the ``orders`` outbox."""
-        options: dict[str, Any] = {"max_length": 10_000, "batch_size": 50}
+        options: dict[str, Any] = {
+            "max_length": 10_000,
+            "batch_size": 50,
+            "sessions": self.sessions,
+        }
         options.update(overrides)
-        return OutboxRelay(
-            sessions=self.sessions, redis=redis, tables=self.tables, service=SERVICE, **options
-        )
+        return OutboxRelay(redis=redis, tables=self.tables, service=SERVICE, **options)
 
     def runner(
         self,

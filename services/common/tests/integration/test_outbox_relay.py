@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from souk_common.events import CloudEvent
 
@@ -95,6 +96,15 @@ async def test_crash_after_xadd_republishes_and_consumer_applies_once(
     assert duplicates == 1
 
 
+async def published_within(redis: Redis, stream: str, seconds: float) -> None:
+    """Wait until ``stream`` holds an entry (a relay sleeping 30 s was woken)."""
+    async with asyncio.timeout(seconds):
+        while True:
+            if await redis.xlen(stream):
+                return
+            await asyncio.sleep(0.01)
+
+
 async def test_commit_of_outbox_rows_wakes_the_relay(
     events_db, redis_client, redis_prefix, orders_stream
 ):
@@ -104,11 +114,25 @@ async def test_commit_of_outbox_rows_wakes_the_relay(
     await asyncio.sleep(0.2)  # the first (empty) poll is done; the relay now sleeps 30 s
 
     await events_db.stage(redis_prefix, 1)
-    async with asyncio.timeout(2):
-        while True:
-            if await redis_client.xlen(orders_stream):
-                break
-            await asyncio.sleep(0.01)
+    await published_within(redis_client, orders_stream, 2)
+
+    stop.set()
+    await asyncio.wait_for(task, 2)
+
+
+async def test_a_relay_on_its_own_pool_wakes_on_commits_of_the_request_pool(
+    events_db, redis_client, redis_prefix, orders_stream
+):
+    worker_sessions = async_sessionmaker(events_db.engine, expire_on_commit=False)
+    relay = events_db.relay(
+        redis_client, poll_interval=30.0, sessions=worker_sessions, wake_on=[events_db.sessions]
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    await asyncio.sleep(0.2)  # the first (empty) poll is done; the relay now sleeps 30 s
+
+    await events_db.stage(redis_prefix, 1)  # committed through events_db.sessions
+    await published_within(redis_client, orders_stream, 2)
 
     stop.set()
     await asyncio.wait_for(task, 2)

@@ -32,14 +32,19 @@ def status_channel(prefix: str, order_id: uuid.UUID) -> str:
 class StatusPublisher:
     """Publishes "order changed" hints on the order's channel."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: Redis, prefix: str, concurrency: int = 8) -> None:
         self.redis = redis
         self.prefix = prefix
+        # Publications run after commit as fire-and-forget tasks; at a few hundred
+        # transitions a second, unbounded they took every connection of the Redis pool and
+        # starved the consumer group. A few at a time keep up (a PUBLISH takes ~0.1 ms).
+        self._in_flight = asyncio.Semaphore(concurrency)
 
     async def publish(self, order_id: uuid.UUID, status: str) -> None:
         """Publish ``status`` on the order's channel; failures are logged, never raised."""
         try:
-            await self.redis.publish(status_channel(self.prefix, order_id), status)
+            async with self._in_flight:
+                await self.redis.publish(status_channel(self.prefix, order_id), status)
         except (RedisError, OSError) as error:
             log.warning("order_status_publish_failed", order_id=str(order_id), error=str(error))
 

@@ -65,7 +65,7 @@ async def deadline_sweeper(runtime: ServiceRuntime, stop: asyncio.Event) -> None
         full = False
         try:
             swept = await sweep_once(
-                runtime.database.sessions,
+                runtime.workers_db.sessions,
                 effects,
                 settings.order_deadline_seconds,
                 settings.order_sweep_batch_size,

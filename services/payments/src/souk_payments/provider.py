@@ -15,9 +15,12 @@ A real provider (an HTTP API) replaces :class:`SimulatedProvider` by implementin
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+_Remembered = TypeVar("_Remembered")
 
 
 class TemporaryProviderError(Exception):
@@ -79,20 +82,37 @@ def method_type(token: str | None) -> str:
 VISA, DECLINED, RETRY = "pm_card_visa", "pm_card_declined", "pm_card_retry"
 
 
+class BoundedMemory(OrderedDict[str, _Remembered]):
+    """A dict that forgets its oldest keys beyond ``limit`` entries."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def __setitem__(self, key: str, value: _Remembered) -> None:
+        """Remember ``value``, forgetting the oldest key when over the limit."""
+        super().__setitem__(key, value)
+        if len(self) > self.limit:
+            self.popitem(last=False)
+
+
 class SimulatedProvider:
     """A deterministic in-process provider for development and tests.
 
     ``pm_card_visa`` succeeds; ``pm_card_declined`` is declined (``card_declined``);
     ``pm_card_retry`` fails temporarily on the first call for a key and succeeds on the next;
     a missing token is declined (``missing_payment_method``), any other token
-    (``unknown_payment_method``). Results are remembered per key, as a real provider does.
+    (``unknown_payment_method``). Results are remembered per key, as a real provider does,
+    for the last ``remember`` keys: enough for any redelivery (a real provider forgets keys
+    after a day). Unbounded, the simulation grew with every order (~300 bytes each), which the
+    benchmark's soak caught; bounded, it levels off at about 1.5 MiB.
     """
 
-    def __init__(self) -> None:
-        self.charges: dict[str, ChargeResult] = {}
-        self.refunds: dict[str, RefundResult] = {}
+    def __init__(self, remember: int = 5_000) -> None:
+        self.charges: BoundedMemory[ChargeResult] = BoundedMemory(remember)
+        self.refunds: BoundedMemory[RefundResult] = BoundedMemory(remember)
         self.calls = 0
-        self._failed_once: set[str] = set()
+        self._failed_once: BoundedMemory[bool] = BoundedMemory(remember)
 
     async def charge(
         self, idempotency_key: str, amount: Decimal, currency: str, token: str | None
@@ -102,7 +122,7 @@ class SimulatedProvider:
         if idempotency_key in self.charges:
             return self.charges[idempotency_key]
         if token == RETRY and idempotency_key not in self._failed_once:
-            self._failed_once.add(idempotency_key)
+            self._failed_once[idempotency_key] = True
             raise TemporaryProviderError("simulated provider timeout")
         if token in (VISA, RETRY):
             result = ChargeResult(succeeded=True, charge_ref=f"ch_{uuid.uuid4().hex}")

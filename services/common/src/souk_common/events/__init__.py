@@ -1,9 +1,10 @@
 """Souk's event layer: CloudEvents on Redis Streams, a transactional outbox and an inbox.
 
 Producers stage events with :class:`Outbox` in the transaction that changes their state;
-:class:`OutboxRelay` publishes them. Consumers register :data:`EventHandler` functions with a
-:class:`ConsumerGroupRunner`, which handles each event exactly once per group (inbox table)
-and dead-letters entries that keep failing.
+:class:`OutboxRelay` publishes them. Consumers register :data:`EventHandler` functions (or a
+:class:`BatchEventHandler` for many events in one call) with a :class:`ConsumerGroupRunner`,
+which handles each event exactly once per group (inbox table) and dead-letters entries that
+keep failing.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from souk_common.lazy import lazy_exports
 if TYPE_CHECKING:
     from souk_common.events.consumer import ConsumerGroupRunner, EventHandler
     from souk_common.events.envelope import CloudEvent, MalformedEventError
+    from souk_common.events.handling import BatchEventHandler
     from souk_common.events.outbox import Outbox
     from souk_common.events.relay import OutboxRelay, install_commit_hook
     from souk_common.events.streams import dead_letter_key, stream_key
     from souk_common.events.tables import EventTables, create_event_tables, event_tables
 
 _EXPORTS: dict[str, str] = {
+    "BatchEventHandler": "souk_common.events.handling",
     "CloudEvent": "souk_common.events.envelope",
     "ConsumerGroupRunner": "souk_common.events.consumer",
     "EventHandler": "souk_common.events.consumer",
@@ -37,6 +40,7 @@ _EXPORTS: dict[str, str] = {
 __getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
+    "BatchEventHandler",
     "CloudEvent",
     "ConsumerGroupRunner",
     "EventHandler",

@@ -3,11 +3,11 @@
 Delivery is at least once, the effect exactly once. Each iteration (1) after a start, re-reads
 this consumer's own pending entries (``XREADGROUP ... 0``); (2) reclaims entries idle longer
 than ``claim_idle_ms`` (``XAUTOCLAIM``: crashed consumers' entries and our own failed ones);
-(3) reads new entries (``XREADGROUP ... >``, bounded ``BLOCK`` so a stop is noticed). Each
-entry is handled by :class:`~souk_common.events.handling.EntryHandler` in one database
-transaction that also records its event id in the inbox; it is acknowledged only after that
-transaction commits. A failing entry stays pending and is retried after ``claim_idle_ms``;
-after ``max_deliveries`` it goes to ``{prefix}dlq.{group}``.
+(3) reads new entries (``XREADGROUP ... >``, bounded ``BLOCK`` so a stop is noticed). The
+entries of one read are handled by :class:`~souk_common.events.handling.EntryHandler` in one
+database transaction (a savepoint per entry) that also records each event id in the inbox;
+they are acknowledged only after that transaction commits. A failing entry stays pending and
+is retried after ``claim_idle_ms``; after ``max_deliveries`` it goes to ``{prefix}dlq.{group}``.
 
 Entries of one stream are handled one at a time, in order, so a handler sees an aggregate's
 events in the order they were published (except while an earlier one is being retried).
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -222,16 +222,17 @@ class ConsumerGroupRunner:
 
     async def _process(self, entries: Sequence[StreamEntry]) -> int:
         """Handle ``entries`` in order, then acknowledge the ones that are done."""
+        outcomes = await self.entries.handle_batch(entries)
         acks: dict[str, list[str]] = defaultdict(list)
-        try:
-            for entry in entries:
-                outcome = await self.entries.handle(entry)
-                STREAM_EVENTS.labels(entry.stream, self.group, outcome).inc()
-                if outcome in ACKED_OUTCOMES:
-                    acks[entry.stream].append(entry.entry_id)
-        finally:
-            if acks:
-                await self._ack(acks)
+        counts: Counter[tuple[str, str]] = Counter()
+        for entry, outcome in zip(entries, outcomes, strict=True):
+            counts[entry.stream, outcome] += 1
+            if outcome in ACKED_OUTCOMES:
+                acks[entry.stream].append(entry.entry_id)
+        if acks:
+            await self._ack(acks)
+        for (stream, outcome), count in counts.items():
+            STREAM_EVENTS.labels(stream, self.group, outcome).inc(count)
         return len(entries)
 
     async def _ack(self, acks: Mapping[str, Sequence[str]]) -> None:

@@ -50,8 +50,12 @@ class OutboxRelay:
         retention: timedelta = timedelta(hours=1),
         cleanup_interval: float = 60.0,
         gauge_interval: float = 5.0,
+        wake_on: Sequence[async_sessionmaker[AsyncSession]] = (),
     ) -> None:
         self.sessions = sessions
+        # Sessionmakers whose commits of outbox rows wake the relay: its own, plus e.g. the
+        # HTTP request pool's when the relay works on a pool of its own.
+        self.wake_on = [sessions, *(s for s in wake_on if s is not sessions)]
         self.redis = redis
         self.table = tables.outbox
         self.service = service
@@ -155,7 +159,7 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until ``stop`` is set; outages are logged and retried with back-off."""
         self._loop = asyncio.get_running_loop()
-        uninstall = install_commit_hook(self.sessions, self)
+        uninstalls = [install_commit_hook(sessions, self) for sessions in self.wake_on]
         backoff = Backoff()
         log.info("outbox_relay_started", service=self.service)
         try:
@@ -178,7 +182,8 @@ class OutboxRelay:
                 if published < self.batch_size:
                     await wait_for_stop(stop, self.poll_interval, self._wakeup)
         finally:
-            uninstall()
+            for uninstall in uninstalls:
+                uninstall()
             log.info("outbox_relay_stopped", service=self.service)
 
 
