@@ -103,11 +103,11 @@ def test_adding_removing_services_and_hand_deletions_converge(
         "payments",
     }
 
-    # A Secret deleted by hand comes back (with a password the role accepts).
-    old = secret_data(kube_admin, ns, f"{name}-catalog-db")["PGPASSWORD"]
+    # A Secret deleted by hand comes back with a password the role accepts. Usually a new
+    # one; but a reconcile that read the Secret just before the deletion recreates it with
+    # the password it read (the role still has it), so the password itself is not compared.
     core.delete_namespaced_secret(f"{name}-catalog-db", ns)
     data = eventually(lambda: secret_data(kube_admin, ns, f"{name}-catalog-db"))
-    assert data["PGPASSWORD"] != old
     assert eventually(lambda: login_works(data["DATABASE_URL"]))
     keys = secret_data(kube_admin, ns, f"{name}-auth-keys")
     core.delete_namespaced_secret(f"{name}-auth-keys", ns)

@@ -7,5 +7,7 @@ service: catalog
 seed: true
 env:
   LOW_STOCK_THRESHOLD: {{ include "souk-lib.str" .Values.lowStockThreshold | quote }}
+  LISTING_CACHE_SECONDS: {{ include "souk-lib.str" .Values.listingCache.seconds | quote }}
+  LISTING_CACHE_ENTRIES: {{ include "souk-lib.str" .Values.listingCache.entries | quote }}
   AUTH_URL: {{ include "souk-lib.authUrl" . | quote }}
 {{- end }}

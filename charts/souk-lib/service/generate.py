@@ -100,10 +100,25 @@ seed:
 # A reservation leaving a product at or below this many units emits product.low_stock
 # (LOW_STOCK_THRESHOLD).
 lowStockThreshold: 5
+
+# Public listing pages are kept in memory this long (LISTING_CACHE_SECONDS; 0 turns the cache
+# off): stock changed by orders shows in listings after at most this; product writes through
+# the same replica empty it at once. At most `entries` pages (LISTING_CACHE_ENTRIES).
+listingCache:
+  seconds: 1
+  entries: 1024
 """,
         extra_schema={
             "seed": _SEED_SCHEMA,
             "lowStockThreshold": {"type": "integer", "minimum": 0},
+            "listingCache": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "seconds": {"type": "number", "minimum": 0, "maximum": 300},
+                    "entries": {"type": "integer", "minimum": 1, "maximum": 100000},
+                },
+            },
         },
     ),
     "orders": ServiceValues(

@@ -15,6 +15,11 @@ class CatalogSettings(ServiceSettings):
     # A reservation that leaves a product at or below this many units emits product.low_stock
     # (once, when the stock crosses the threshold downwards).
     low_stock_threshold: int = Field(default=5, ge=0)
+    # Seconds a public listing page is kept in memory (0 turns the cache off); see
+    # souk_catalog/listing_cache.py for what may be stale and for how long.
+    listing_cache_seconds: float = Field(default=1.0, ge=0, le=300)
+    # Listing pages kept at most (the least recently used go first).
+    listing_cache_entries: int = Field(default=1024, ge=1, le=100_000)
     # Base URL of auth, used only by `seed` to find the demo seller's id through auth's HTTP
     # API; when unset it is derived from AUTH_JWKS_URL (everything before /.well-known/).
     auth_url: str | None = None

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from souk_catalog.api import ROUTERS
 from souk_catalog.config import CatalogSettings
 from souk_catalog.consumers import build_handlers
+from souk_catalog.listing_cache import ListingCache
 from souk_catalog.models import tables
 from souk_common.app import ServiceDefinition, create_service_app
 from souk_common.settings import load_settings
@@ -15,8 +16,9 @@ from souk_contracts.topology import SERVICES
 
 def create_app(settings: CatalogSettings | None = None) -> FastAPI:
     """Return the catalog app; settings come from the environment unless given."""
-    return create_service_app(
-        settings or load_settings(CatalogSettings),
+    settings = settings or load_settings(CatalogSettings)
+    app = create_service_app(
+        settings,
         ServiceDefinition(
             title="Souk catalog",
             migrations_package="souk_catalog",
@@ -26,3 +28,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
             handlers=build_handlers,
         ),
     )
+    app.state.listing_cache = ListingCache(
+        settings.listing_cache_seconds, settings.listing_cache_entries
+    )
+    return app

@@ -128,10 +128,8 @@ async def delete_product(session: AsyncSession, product_id: uuid.UUID, caller: P
     log.info("product_deleted", product_id=str(product.id))
 
 
-async def list_products(
-    session: AsyncSession, caller: Principal | None, spec: ProductQuery
-) -> ProductPage:
-    """Return one page of a listing; sellers (and admins) also see their inactive products."""
+def listing_spec(caller: Principal | None, spec: ProductQuery) -> ProductQuery:
+    """Check a listing's filters; sellers (own listing) and admins also see inactive products."""
     if spec.sort == "relevance" and not spec.q:
         raise ValidationFailedError("query.sort", "relevance needs a search text in q")
     low, high = spec.min_price, spec.max_price
@@ -139,7 +137,11 @@ async def list_products(
         raise ValidationFailedError("query.max_price", "must not be below min_price")
     own = caller is not None and spec.seller_id is not None and caller.user_id == spec.seller_id
     admin_view = caller is not None and caller.is_admin
-    spec = replace(spec, include_inactive=own or admin_view)
+    return replace(spec, include_inactive=own or admin_view)
+
+
+async def list_products(session: AsyncSession, spec: ProductQuery) -> ProductPage:
+    """Return one page of a listing checked by :func:`listing_spec`."""
     rows = await repository.list_products(session, spec)
     page = rows[: spec.limit]
     more = len(rows) > spec.limit

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -40,15 +41,24 @@ async def database(migrated_url: str) -> AsyncIterator[Database]:
         await db.dispose()
 
 
-@pytest.fixture
-async def client(migrated_url, redis_prefix, token_issuer) -> AsyncIterator[httpx.AsyncClient]:
-    """An httpx client on the catalog app, running with its event workers."""
-    app = create_app(make_settings(migrated_url, redis_prefix))
+@asynccontextmanager
+async def running_client(
+    settings: CatalogSettings, token_issuer: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client on a catalog app with ``settings``, running with its event workers."""
+    app = create_app(settings)
     async with LifespanManager(app):
         app.state.token_verifier = token_issuer.verifier
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             yield http
+
+
+@pytest.fixture
+async def client(migrated_url, redis_prefix, token_issuer) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client on the catalog app, running with its event workers."""
+    async with running_client(make_settings(migrated_url, redis_prefix), token_issuer) as http:
+        yield http
 
 
 class Catalog:

@@ -70,4 +70,14 @@ async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the transaction commits before the response is sent, so a client that
 # got 2xx can read its write, and a failing commit is answered with an error, not a 2xx.
 SessionDep = Annotated[AsyncSession, Depends(session_dependency, scope="function")]
-DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+async def database_dependency(request: Request) -> Database:
+    """Dependency: the process's :class:`Database`.
+
+    ``async`` on purpose: FastAPI runs a plain ``def`` dependency in a worker thread.
+    """
+    return get_database(request)
+
+
+DatabaseDep = Annotated[Database, Depends(database_dependency)]

@@ -2,6 +2,7 @@
 
 Everything comes from ``request.app.state.runtime`` (a :class:`souk_common.app.ServiceRuntime`)
 that the lifespan built, so routes stay free of globals and tests get a fresh set per app.
+They are ``async`` on purpose: FastAPI runs a plain ``def`` dependency in a worker thread.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from souk_common.app import ServiceRuntime
 from souk_common.events.outbox import Outbox
 
 
-def get_runtime(request: Request) -> ServiceRuntime:
+async def get_runtime(request: Request) -> ServiceRuntime:
     """Return the service runtime built by the lifespan."""
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
@@ -25,7 +26,7 @@ def get_runtime(request: Request) -> ServiceRuntime:
 RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
 
 
-def get_components(runtime: RuntimeDep) -> AuthComponents:
+async def get_components(runtime: RuntimeDep) -> AuthComponents:
     """Return the auth components (hasher, key store, token issuer, throttle)."""
     return components(runtime)
 
@@ -33,7 +34,7 @@ def get_components(runtime: RuntimeDep) -> AuthComponents:
 ComponentsDep = Annotated[AuthComponents, Depends(get_components)]
 
 
-def get_outbox(runtime: RuntimeDep) -> Outbox:
+async def get_outbox(runtime: RuntimeDep) -> Outbox:
     """Return the outbox that stages this service's events."""
     if runtime.outbox is None:
         raise RuntimeError("the auth app was built without event tables")
@@ -43,7 +44,7 @@ def get_outbox(runtime: RuntimeDep) -> Outbox:
 OutboxDep = Annotated[Outbox, Depends(get_outbox)]
 
 
-def get_client_address(request: Request, parts: ComponentsDep) -> str:
+async def get_client_address(request: Request, parts: ComponentsDep) -> str:
     """Return the caller's address (``X-Forwarded-For`` only behind trusted proxies)."""
     peer = request.client.host if request.client else None
     return client_address(
