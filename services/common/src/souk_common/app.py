@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -25,6 +26,7 @@ from souk_common.correlation import CorrelationIdMiddleware, correlated_http_cli
 from souk_common.db import Database
 from souk_common.errors import install_error_handlers
 from souk_common.events.consumer import ConsumerGroupRunner, EventHandler
+from souk_common.events.inbox_pruning import InboxPruner
 from souk_common.events.outbox import Outbox
 from souk_common.events.relay import OutboxRelay
 from souk_common.events.streams import stream_key
@@ -54,6 +56,7 @@ class ServiceRuntime:
     outbox: Outbox | None = None
     relay: OutboxRelay | None = None
     consumer: ConsumerGroupRunner | None = None
+    inbox_pruner: InboxPruner | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -121,6 +124,12 @@ def _build_workers(runtime: ServiceRuntime, definition: ServiceDefinition) -> No
         wake_on=[runtime.database.sessions],
     )
     if definition.handlers is not None and definition.subscribes:
+        runtime.inbox_pruner = InboxPruner(
+            sessions=runtime.workers_db.sessions,
+            inbox=definition.event_tables.inbox,
+            service=settings.service_name,
+            retention=timedelta(hours=settings.inbox_retention_hours),
+        )
         runtime.consumer = ConsumerGroupRunner(
             redis=runtime.redis,
             sessions=runtime.workers_db.sessions,
@@ -153,6 +162,8 @@ async def run_workers(
     if runtime.consumer is not None:
         await runtime.consumer.ensure_groups()
         tasks.append(asyncio.create_task(runtime.consumer.run(stop), name="consumer"))
+    if runtime.inbox_pruner is not None:
+        tasks.append(asyncio.create_task(runtime.inbox_pruner.run(stop), name="inbox-pruner"))
     try:
         yield
     finally:

@@ -8,10 +8,10 @@ time) and kept on ``app.state.database``. Route handlers receive a session throu
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, Table, delete, select, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -81,3 +81,26 @@ async def database_dependency(request: Request) -> Database:
 
 
 DatabaseDep = Annotated[Database, Depends(database_dependency)]
+
+
+async def delete_in_chunks(
+    sessions: async_sessionmaker[AsyncSession],
+    table: Table,
+    key: ColumnElement[Any],
+    condition: ColumnElement[bool],
+    chunk: int = 5000,
+) -> int:
+    """Delete ``table``'s rows matching ``condition``, ``chunk`` rows per transaction.
+
+    Bounded chunks keep each transaction (and its locks) short on a large table; ``key``
+    is the column that identifies a row (the primary key). Returns how many were deleted.
+    """
+    deleted = 0
+    while True:
+        doomed = select(key).where(condition).limit(chunk).scalar_subquery()
+        async with sessions() as session, session.begin():
+            result = await session.execute(delete(table).where(key.in_(doomed)))
+        count = int(getattr(result, "rowcount", 0) or 0)
+        deleted += count
+        if count < chunk:
+            return deleted

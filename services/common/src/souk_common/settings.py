@@ -57,6 +57,9 @@ class ServiceSettings(BaseSettings):
     stream_max_deliveries: int = Field(default=5, ge=1)
     stream_max_length: int = Field(default=100_000, ge=1)
     outbox_poll_interval_ms: int = Field(default=200, ge=1)
+    # Handled event ids are kept this long for deduplication, then pruned (see
+    # souk_common.events.inbox_pruning); redeliveries come within minutes.
+    inbox_retention_hours: float = Field(default=168.0, gt=0)
     # Consumer name within the group: stable across restarts of the same pod/host, so a
     # restarted process resumes its own pending entries first.
     consumer_name: str = Field(default_factory=socket.gethostname, min_length=1)

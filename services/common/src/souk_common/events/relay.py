@@ -19,10 +19,11 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from redis.asyncio import Redis
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from souk_common.db import delete_in_chunks
 from souk_common.events.backoff import Backoff, describe_error, wait_for_stop
 from souk_common.events.outbox import OUTBOX_PENDING_KEY
 from souk_common.events.tables import EventTables
@@ -128,21 +129,8 @@ class OutboxRelay:
         """Delete rows published more than ``older_than`` (the retention) ago; return how many."""
         table = self.table
         cutoff = func.now() - (self.retention if older_than is None else older_than)
-        deleted = 0
-        while True:
-            # Bounded chunks keep each transaction (and its locks) short.
-            doomed = (
-                select(table.c.id)
-                .where(table.c.published_at.is_not(None), table.c.published_at < cutoff)
-                .limit(chunk)
-                .scalar_subquery()
-            )
-            async with self.sessions() as session, session.begin():
-                result = await session.execute(delete(table).where(table.c.id.in_(doomed)))
-            count = int(getattr(result, "rowcount", 0) or 0)
-            deleted += count
-            if count < chunk:
-                return deleted
+        published_before = table.c.published_at.is_not(None) & (table.c.published_at < cutoff)
+        return await delete_in_chunks(self.sessions, table, table.c.id, published_before, chunk)
 
     async def _housekeeping(self) -> None:
         """Refresh the backlog gauge and delete old published rows when they are due."""
