@@ -15,6 +15,20 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = ROOT / "docker" / "Dockerfile"
+ENTRYPOINT = ROOT / "docker" / "entrypoint"
+HEALTHCHECK = ROOT / "docker" / "healthcheck.py"
+# The PACKAGE build argument of each image (the image is named after it).
+PACKAGES = [
+    "souk-auth",
+    "souk-catalog",
+    "souk-orders",
+    "souk-payments",
+    "souk-notifications",
+    "souk-operator",
+]
+
 
 @dataclass(frozen=True)
 class Instruction:

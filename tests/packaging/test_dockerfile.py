@@ -1,57 +1,27 @@
-"""docker/Dockerfile: hadolint-clean, shaped as reviewers expect, and its install step works.
+"""docker/Dockerfile: hadolint-clean, and shaped as reviewers expect.
 
-No Docker engine runs here, so the builder stage is replayed without one: the files its
-``COPY`` instructions take from the build context (filtered by ``.dockerignore``) are copied
-into a temporary folder and its ``RUN`` commands run there, verbatim, with the stage's
-``ENV``. The resulting virtual environment must then run the service's command line.
+The entrypoint and health check are in test_image_entrypoint.py; the builder stage, replayed
+without Docker, in test_builder_stage.py.
 """
 
 from __future__ import annotations
 
-import http.server
-import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.packaging.dockerfile import (
+    DOCKERFILE,
+    ROOT,
     Dockerfile,
     DockerIgnore,
     copy_sources,
-    parse_dockerfile,
     resolve,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-DOCKERFILE = ROOT / "docker" / "Dockerfile"
-ENTRYPOINT = ROOT / "docker" / "entrypoint"
-HEALTHCHECK = ROOT / "docker" / "healthcheck.py"
-PACKAGES = [
-    "souk-auth",
-    "souk-catalog",
-    "souk-orders",
-    "souk-payments",
-    "souk-notifications",
-    "souk-operator",
-]
-SH = shutil.which("sh") or "/bin/sh"
 BUILD_TOOLS = ("gcc", "g++", "build-essential", "make", "clang", "python3-dev", "libpq-dev")
-
-
-@pytest.fixture(scope="module")
-def dockerfile() -> Dockerfile:
-    return parse_dockerfile(DOCKERFILE)
-
-
-@pytest.fixture(scope="module")
-def dockerignore() -> DockerIgnore:
-    return DockerIgnore.load(ROOT / ".dockerignore")
 
 
 def hadolint_binary() -> str:
@@ -220,244 +190,3 @@ def test_dockerignore_keeps_the_context_small(dockerignore: DockerIgnore):
         "tools/devstack/src/souk_devstack/cli.py",
     ):
         assert dockerignore.excluded(left_out), left_out
-
-
-# --- entrypoint and health check -----------------------------------------------------------
-
-
-@pytest.fixture
-def fake_python(tmp_path) -> Path:
-    """A ``python`` that prints its arguments, to see what the entrypoint would exec."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "python"
-    fake.write_text('#!/bin/sh\necho "$@"\n')
-    fake.chmod(0o755)
-    return bin_dir
-
-
-def run_entrypoint(bin_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ENTRYPOINT), *args],
-        env={"PATH": f"{bin_dir}:/usr/bin:/bin", **env},
-        capture_output=True,
-        text=True,
-        timeout=10,
-        check=False,
-    )
-
-
-def test_entrypoint_is_executable_posix_sh():
-    assert os.access(ENTRYPOINT, os.X_OK)
-    assert ENTRYPOINT.read_text().startswith("#!/bin/sh\n")
-    result = subprocess.run([SH, "-n", str(ENTRYPOINT)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-
-
-@pytest.mark.parametrize(
-    ("package", "args", "expected"),
-    [
-        ("souk-catalog", (), "-m souk_catalog serve --host 0.0.0.0 --port 8000"),
-        ("souk-notifications", ("migrate",), "-m souk_notifications migrate"),
-        ("souk-operator", (), "-m souk_operator"),
-    ],
-)
-def test_entrypoint_execs_the_package_module(fake_python, package, args, expected):
-    result = run_entrypoint(fake_python, *args, SOUK_PACKAGE=package)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == expected
-
-
-def test_entrypoint_honours_port(fake_python):
-    result = run_entrypoint(fake_python, SOUK_PACKAGE="souk-auth", PORT="9000")
-    assert result.stdout.strip() == "-m souk_auth serve --host 0.0.0.0 --port 9000"
-
-
-def test_entrypoint_without_package_says_so(fake_python):
-    result = run_entrypoint(fake_python)
-    assert result.returncode != 0
-    assert "SOUK_PACKAGE" in result.stderr
-
-
-class _Health(http.server.BaseHTTPRequestHandler):
-    status = 200
-
-    def do_GET(self):
-        self.send_response(self.status if self.path == "/healthz" else 404)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def health_server() -> Iterator[tuple[http.server.HTTPServer, type[_Health]]]:
-    handler = type("Handler", (_Health,), {})
-    server = http.server.HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server, handler
-    server.shutdown()
-    server.server_close()
-
-
-def run_healthcheck(**env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(HEALTHCHECK)],
-        env={"PATH": os.environ["PATH"], **env},
-        capture_output=True,
-        text=True,
-        timeout=15,
-        check=False,
-    )
-
-
-def test_healthcheck_passes_on_200_and_fails_otherwise(health_server):
-    server, handler = health_server
-    url = f"http://127.0.0.1:{server.server_address[1]}/healthz"
-    assert run_healthcheck(SOUK_HEALTHCHECK_URL=url).returncode == 0
-    handler.status = 503
-    failing = run_healthcheck(SOUK_HEALTHCHECK_URL=url)
-    assert failing.returncode == 1
-    assert "unhealthy" in failing.stderr
-    server.shutdown()
-    assert run_healthcheck(SOUK_HEALTHCHECK_URL=url).returncode == 1
-
-
-def test_healthcheck_probes_each_image_default_port():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("souk_image_healthcheck", HEALTHCHECK)
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.health_url({"SOUK_PACKAGE": "souk-orders"}) == "http://127.0.0.1:8000/healthz"
-    # The operator's /healthz (8080) answers only on the leader; metrics serve every replica.
-    assert module.health_url({"SOUK_PACKAGE": "souk-operator"}) == "http://127.0.0.1:9090/metrics"
-    custom = module.health_url({"SOUK_PACKAGE": "souk-auth", "PORT": "9001"})
-    assert custom == "http://127.0.0.1:9001/healthz"
-
-
-# --- the builder stage, replayed without Docker --------------------------------------------
-
-
-def _copy_into(context: Path, ignore: DockerIgnore, source: str, dest: Path, into: bool) -> None:
-    """Copy ``source`` like Docker: into the folder ``dest`` when ``into`` (``dest/``)."""
-    if (context / source).is_file():
-        files = [(source, dest / Path(source).name if into else dest)]
-    else:
-        base = source.rstrip("/")
-        files = [(f, dest / Path(f).relative_to(base)) for f in ignore.context_files(context, base)]
-    for relative, target in files:
-        if ignore.excluded(relative):
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(context / relative, target)
-
-
-def replay_builder(dockerfile: Dockerfile, ignore: DockerIgnore, package: str, root: Path):
-    """Run the builder stage's COPY and RUN steps for ``package`` under ``root``."""
-    uv = shutil.which("uv")
-    if uv is None:
-        pytest.fail("uv is not on PATH (the project's tools run through uv)", pytrace=False)
-    builder = dockerfile.stage("builder")
-    venv = root / "app" / ".venv"
-    env = {
-        **os.environ,
-        **builder.env(),
-        "PACKAGE": package,
-        "UV_PROJECT_ENVIRONMENT": str(venv),
-        # Byte-compiling thousands of files proves nothing about the lock; skip it here.
-        "UV_COMPILE_BYTECODE": "0",
-        # The image's interpreter is python3.11 of the base image; here, this one.
-        "UV_PYTHON": sys.executable,
-        "PATH": f"{Path(uv).parent}:{os.environ['PATH']}",
-    }
-    # The image copies out of a cache mount; here uv's default (hard links) is much faster.
-    for key in ("VIRTUAL_ENV", "UV_FROZEN", "UV_NO_SYNC", "UV_LINK_MODE"):
-        env.pop(key, None)
-    workdir = root
-    for step in builder.instructions:
-        if step.keyword == "WORKDIR":
-            workdir = root / step.arguments.lstrip("/")
-            workdir.mkdir(parents=True, exist_ok=True)
-        elif step.keyword == "COPY" and not step.flags.get("from"):
-            sources, dest = copy_sources(step)
-            into = dest.endswith("/") or len(sources) > 1
-            for source in sources:
-                _copy_into(ROOT, ignore, source, workdir / dest, into)
-        elif step.keyword == "RUN":
-            result = subprocess.run(
-                [SH, "-c", step.arguments],
-                cwd=workdir,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=240,
-                check=False,
-            )
-            assert result.returncode == 0, f"line {step.line} failed:\n{result.stderr}"
-    return venv
-
-
-def site_packages(venv: Path) -> Path:
-    (found,) = venv.glob("lib/python3*/site-packages")
-    return found
-
-
-@pytest.fixture(scope="module")
-def built_venv(dockerfile, dockerignore, tmp_path_factory) -> Callable[[str], Path]:
-    """Replay the builder stage once per package and keep the result for the module."""
-    venvs: dict[str, Path] = {}
-
-    def build(package: str) -> Path:
-        if package not in venvs:
-            root = tmp_path_factory.mktemp(package)
-            venvs[package] = replay_builder(dockerfile, dockerignore, package, root)
-        return venvs[package]
-
-    return build
-
-
-@pytest.mark.parametrize(
-    ("package", "command"),
-    [
-        ("souk-catalog", ["-m", "souk_catalog", "--help"]),
-        ("souk-operator", ["-c", "import souk_operator.main; print('usage: operator ok')"]),
-    ],
-)
-def test_builder_stage_installs_a_runnable_locked_environment(built_venv, package, command):
-    venv = built_venv(package)
-    python = venv / "bin" / "python"
-    result = subprocess.run(
-        [str(python), *command], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert "usage:" in result.stdout
-
-    installed = {p.name for p in site_packages(venv).iterdir()}
-    module = package.replace("-", "_")
-    assert {module, "souk_common", "souk_contracts"} <= installed
-    assert not {"pytest", "ruff", "mypy", "souk_devstack"} & installed, "dev or unrelated code"
-    others = {p.replace("-", "_") for p in PACKAGES} - {module}
-    assert not others & installed, f"{package} pulled in another service"
-    editable = [p.name for p in site_packages(venv).glob("*.pth") if "souk" in p.read_text()]
-    assert not editable, f"workspace members installed editable: {editable}"
-    # The Tiltfile's live reload runs the process under watchfiles (from uvicorn[standard]).
-    assert (venv / "bin" / "watchfiles").exists()
-
-
-def test_image_entrypoint_runs_the_installed_service(built_venv):
-    """The entrypoint with the built venv first on PATH, as in the image, reaches the CLI."""
-    venv = built_venv("souk-catalog")
-    result = subprocess.run(
-        [str(ENTRYPOINT), "--help"],
-        env={"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "SOUK_PACKAGE": "souk-catalog"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("usage: souk-catalog")
