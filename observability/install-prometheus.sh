@@ -13,7 +13,6 @@ if [ "$(id -u)" -ne 0 ]; then
 else
   SUDO=
 fi
-export DEBIAN_FRONTEND=noninteractive
 # Keep the package's post-install from starting its daemon (policy-rc.d exit 101 = "forbidden").
 policy=/usr/sbin/policy-rc.d
 created_policy=0
@@ -24,7 +23,6 @@ if [ ! -e "$policy" ]; then
 fi
 cleanup() { if [ "$created_policy" = 1 ]; then $SUDO rm -f "$policy"; fi; }
 trap cleanup EXIT
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+"$(dirname "$0")/../scripts/apt-install.sh" prometheus
 command -v prometheus >/dev/null && command -v promtool >/dev/null
 echo "prometheus installed: $(prometheus --version 2>&1 | head -1)"
