@@ -52,5 +52,4 @@ observe: bootstrap observability-setup
 # needs the service charts. Needs helm (make envtest-setup puts one in ~/.cache/souk-envtest/bin).
 HELM ?= $(shell command -v helm 2>/dev/null || echo $(HOME)/.cache/souk-envtest/bin/helm)
 charts:
-	for chart in souk-auth souk-catalog souk-orders souk-payments souk-notifications souk; do \
-		$(HELM) dependency build charts/$$chart >/dev/null || exit 1; done
+	HELM=$(HELM) scripts/build-chart-deps.sh

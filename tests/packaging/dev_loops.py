@@ -6,7 +6,9 @@ that record every path they are given; with ``render``, ``helm()`` renders the r
 
 from __future__ import annotations
 
+import os
 import shlex
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ SERVICES = ["auth", "catalog", "orders", "payments", "notifications"]
 IMAGES = PACKAGES  # one image per workspace package with a command line
 RUN_SH = ROOT / "tests" / "e2e" / "kind" / "run.sh"
 WORKFLOW = ROOT / ".github" / "workflows" / "kind-e2e.yml"
+BUILD_CHART_DEPS = "scripts/build-chart-deps.sh"
 
 
 def source_dir(package: str) -> str:
@@ -32,6 +35,21 @@ def source_dir(package: str) -> str:
     if package == "souk-operator":
         return f"operator/src/{module}"
     return f"services/{package.removeprefix('souk-')}/src/{module}"
+
+
+def build_chart_dependencies() -> str:
+    """Run scripts/build-chart-deps.sh with the tests' helm; return what it printed."""
+    helm = helm_support.require_helm()
+    result = subprocess.run(
+        [str(ROOT / BUILD_CHART_DEPS)],
+        env={**os.environ, "HELM": str(helm)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    return result.stdout
 
 
 def load_yaml(path: Path) -> Any:
@@ -61,9 +79,9 @@ def as_list(value: Any) -> list[Any]:
 def evaluate_tiltfile(render: bool) -> TiltRun:
     """Evaluate the Tiltfile with recording stand-ins for Tilt's built-ins.
 
-    ``render``: run the real ``helm dependency build`` and ``helm template`` where the
-    Tiltfile calls ``local('helm dependency build ...')`` and ``helm()``; otherwise they return
-    nothing and only the paths are recorded.
+    ``render``: run the real ``scripts/build-chart-deps.sh`` and ``helm template`` where the
+    Tiltfile calls ``local()`` and ``helm()``; otherwise they return nothing and only the
+    paths are recorded.
     """
     run = TiltRun()
 
@@ -97,10 +115,10 @@ def evaluate_tiltfile(render: bool) -> TiltRun:
         command = command if isinstance(command, str) else shlex.join(command)
         run.commands.append(command)
         words = shlex.split(command)
-        if words[:3] == ["helm", "dependency", "build"]:
-            path("local.helm_dependency_build", words[3])
-            if render:
-                helm_support.dependency_build(ROOT / words[3])
+        if words and words[0].endswith(".sh"):
+            path("local.script", words[0])
+            if words[0] == BUILD_CHART_DEPS and render:
+                build_chart_dependencies()
         return ""
 
     def helm(chart, name="", namespace="", values=None, set=None, **kwargs):

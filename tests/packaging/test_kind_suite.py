@@ -9,7 +9,15 @@ import subprocess
 
 import pytest
 
-from tests.packaging.dev_loops import ROOT, RUN_SH, SERVICES, WORKFLOW, load_yaml
+from tests.packaging.dev_loops import (
+    BUILD_CHART_DEPS,
+    ROOT,
+    RUN_SH,
+    SERVICES,
+    WORKFLOW,
+    build_chart_dependencies,
+    load_yaml,
+)
 
 
 def test_kind_cluster_is_ingress_ready_with_host_ports():
@@ -60,17 +68,31 @@ def test_workflow_runs_the_kind_suite():
     assert any(u.startswith("actions/upload-artifact@") for u in uses)
 
 
-@pytest.mark.parametrize("path", [ROOT / "skaffold.yaml", RUN_SH])
-def test_chart_dependency_loops_name_existing_charts(path):
-    """skaffold's hook and run.sh package souk-lib into each service chart, then the umbrella."""
-    loops = re.findall(r"for chart in ([\w\s-]+?);", path.read_text())
-    assert loops, f"no chart dependency loop in {path.name}"
-    for loop in loops:
-        charts = loop.split()
-        assert charts[-1] == "souk", "the umbrella must come last"
-        assert set(charts) == {f"souk-{s}" for s in SERVICES} | {"souk"}
-        for chart in charts:
-            assert (ROOT / "charts" / chart / "Chart.yaml").is_file(), chart
+@pytest.mark.parametrize(
+    "path", [ROOT / "Makefile", ROOT / "skaffold.yaml", ROOT / "Tiltfile", RUN_SH]
+)
+def test_every_dev_loop_builds_chart_dependencies_with_the_one_script(path):
+    """make, skaffold, Tilt and run.sh call scripts/build-chart-deps.sh, none a loop of its own."""
+    code = [line for line in path.read_text().splitlines() if not line.lstrip().startswith("#")]
+    assert any(BUILD_CHART_DEPS in line for line in code), path.name
+    assert not [line for line in code if "dependency build" in line], path.name
+
+
+def test_the_script_packages_every_local_dependency_umbrella_last():
+    printed = build_chart_dependencies()
+    built = printed.removeprefix("chart dependencies built:").split()
+    declaring = sorted(
+        f"charts/{c.parent.name}"
+        for c in (ROOT / "charts").glob("*/Chart.yaml")
+        if "\ndependencies:" in "\n" + c.read_text()
+    )
+    assert sorted(built) == declaring
+    assert built[-1] == "charts/souk"
+    assert {f"charts/souk-{s}" for s in SERVICES} <= set(built)
+    for chart in built:
+        for dependency in load_yaml(ROOT / chart / "Chart.yaml")["dependencies"]:
+            packages = list((ROOT / chart / "charts").glob(f"{dependency['name']}-*.tgz"))
+            assert packages, f"{chart}: {dependency['name']} not packaged"
 
 
 def test_skaffold_tilt_and_run_sh_install_the_same_shop(skaffold, tilt):

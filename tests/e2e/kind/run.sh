@@ -154,9 +154,7 @@ done
 
 # --- charts ----------------------------------------------------------------------------------
 log "packaging chart dependencies"
-for chart in souk-auth souk-catalog souk-orders souk-payments souk-notifications souk; do
-  helm dependency build "charts/$chart" >/dev/null
-done
+scripts/build-chart-deps.sh
 
 log "waiting for ingress-nginx"
 kc -n ingress-nginx wait --for=condition=Ready pod \
