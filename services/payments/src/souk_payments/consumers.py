@@ -19,7 +19,7 @@ from souk_common.events.outbox import Outbox
 from souk_contracts.events import InventoryReservedV1, OrderCancelledV1
 from souk_payments import charging
 from souk_payments.config import PaymentsSettings
-from souk_payments.provider import PaymentProvider, build_provider
+from souk_payments.provider import PaymentProvider, RedisMemory, build_provider
 
 PROVIDER_KEY = "payment_provider"
 
@@ -62,12 +62,14 @@ def build_handlers(runtime: ServiceRuntime) -> Mapping[str, EventHandler]:
     if runtime.outbox is None:
         raise RuntimeError("the payments app was built without event tables")
     settings = runtime.settings
+    # The simulated provider's idempotency memory lives in Redis, shared by every replica.
+    memory = RedisMemory(runtime.redis, f"{settings.stream_prefix}payments:provider:")
     if isinstance(settings, PaymentsSettings):
-        provider = build_provider(settings.payment_provider)
+        provider = build_provider(settings.payment_provider, memory)
         policy = charging.RetryPolicy(
             settings.provider_attempts, settings.provider_backoff_ms / 1000
         )
     else:  # a generic ServiceSettings (tools): the defaults
-        provider, policy = build_provider("simulated"), charging.RetryPolicy()
+        provider, policy = build_provider("simulated", memory), charging.RetryPolicy()
     runtime.extras[PROVIDER_KEY] = provider
     return payment_handlers(runtime.outbox, provider, policy)

@@ -14,11 +14,14 @@ A real provider (an HTTP API) replaces :class:`SimulatedProvider` by implementin
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Protocol, TypeVar
+
+from redis.asyncio import Redis
 
 _Remembered = TypeVar("_Remembered")
 
@@ -96,33 +99,102 @@ class BoundedMemory(OrderedDict[str, _Remembered]):
             self.popitem(last=False)
 
 
+class ProviderMemory(Protocol):
+    """Where the simulated provider keeps its answer per idempotency key."""
+
+    async def recall(self, key: str) -> str | None:
+        """Return what is kept under ``key``, or None."""
+        ...
+
+    async def remember(self, key: str, value: str) -> str:
+        """Keep ``value`` under ``key`` unless something is there; return what is kept."""
+        ...
+
+
+class LocalMemory:
+    """The provider's memory in this process: the last ``limit`` keys (tests, one replica)."""
+
+    def __init__(self, limit: int = 5_000) -> None:
+        self.entries: BoundedMemory[str] = BoundedMemory(limit)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.entries
+
+    async def recall(self, key: str) -> str | None:
+        """Return what is kept under ``key``, or None."""
+        return self.entries.get(key)
+
+    async def remember(self, key: str, value: str) -> str:
+        """Keep ``value`` under ``key`` unless something is there; return what is kept."""
+        if key in self.entries:
+            return self.entries[key]
+        self.entries[key] = value
+        return value
+
+
+class RedisMemory:
+    """The provider's memory in Redis, shared by every payments replica, for a day per key.
+
+    ``SET NX EX`` keeps the first answer: two replicas charging the same key at once get the
+    same charge, as a real provider's server-side idempotency gives them.
+    """
+
+    def __init__(self, redis: Redis, prefix: str, ttl_seconds: int = 86_400) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.ttl_seconds = ttl_seconds
+
+    async def recall(self, key: str) -> str | None:
+        """Return what is kept under ``key``, or None."""
+        value = await self.redis.get(self.prefix + key)
+        return None if value is None else _text(value)
+
+    async def remember(self, key: str, value: str) -> str:
+        """Keep ``value`` under ``key`` unless something is there; return what is kept."""
+        name = self.prefix + key
+        if await self.redis.set(name, value, nx=True, ex=self.ttl_seconds):
+            return value
+        kept = await self.redis.get(name)
+        return value if kept is None else _text(kept)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 class SimulatedProvider:
-    """A deterministic in-process provider for development and tests.
+    """A deterministic provider for development and tests.
 
     ``pm_card_visa`` succeeds; ``pm_card_declined`` is declined (``card_declined``);
     ``pm_card_retry`` fails temporarily on the first call for a key and succeeds on the next;
     a missing token is declined (``missing_payment_method``), any other token
-    (``unknown_payment_method``). Results are remembered per key, as a real provider does,
-    for the last ``remember`` keys: enough for any redelivery (a real provider forgets keys
-    after a day). Unbounded, the simulation grew with every order (~300 bytes each), which the
-    benchmark's soak caught; bounded, it levels off at about 1.5 MiB.
+    (``unknown_payment_method``). Answers are remembered per key, as a real provider does:
+    in the service, in Redis for a day (:class:`RedisMemory`, shared by all replicas); by
+    default, in this process for the last 5,000 keys (:class:`LocalMemory`; unbounded, it grew
+    with every order, which the benchmark's soak caught).
     """
 
-    def __init__(self, remember: int = 5_000) -> None:
-        self.charges: BoundedMemory[ChargeResult] = BoundedMemory(remember)
-        self.refunds: BoundedMemory[RefundResult] = BoundedMemory(remember)
+    def __init__(self, memory: ProviderMemory | None = None) -> None:
+        self.memory: ProviderMemory = memory if memory is not None else LocalMemory()
         self.calls = 0
-        self._failed_once: BoundedMemory[bool] = BoundedMemory(remember)
+        # Charges and refunds this instance made and kept (a repeated key adds nothing).
+        self.charges_made = 0
+        self.refunds_made = 0
 
     async def charge(
         self, idempotency_key: str, amount: Decimal, currency: str, token: str | None
     ) -> ChargeResult:
         """Charge by the test token's rule; a repeated key returns the first result."""
         self.calls += 1
-        if idempotency_key in self.charges:
-            return self.charges[idempotency_key]
-        if token == RETRY and idempotency_key not in self._failed_once:
-            self._failed_once[idempotency_key] = True
+        key = f"charge:{idempotency_key}"
+        kept = await self.memory.recall(key)
+        if kept is not None:
+            return ChargeResult(**json.loads(kept))
+        if token == RETRY and await self.memory.recall(f"retry:{idempotency_key}") is None:
+            await self.memory.remember(f"retry:{idempotency_key}", "1")
             raise TemporaryProviderError("simulated provider timeout")
         if token in (VISA, RETRY):
             result = ChargeResult(succeeded=True, charge_ref=f"ch_{uuid.uuid4().hex}")
@@ -132,23 +204,34 @@ class SimulatedProvider:
             result = ChargeResult(succeeded=False, decline_code="missing_payment_method")
         else:
             result = ChargeResult(succeeded=False, decline_code="unknown_payment_method")
-        self.charges[idempotency_key] = result
-        return result
+        value = json.dumps(asdict(result))
+        kept = await self.memory.remember(key, value)
+        if kept == value:
+            self.charges_made += 1
+        return ChargeResult(**json.loads(kept))
 
     async def refund(
         self, idempotency_key: str, charge_ref: str, amount: Decimal, currency: str
     ) -> RefundResult:
         """Refund a charge this provider made; a repeated key returns the first refund."""
         self.calls += 1
-        if idempotency_key not in self.refunds:
+        key = f"refund:{idempotency_key}"
+        kept = await self.memory.recall(key)
+        if kept is None:
             if not charge_ref.startswith("ch_"):  # not a charge this provider makes
                 raise RefundRefusedError("unknown charge")
-            self.refunds[idempotency_key] = RefundResult(refund_ref=f"re_{uuid.uuid4().hex}")
-        return self.refunds[idempotency_key]
+            value = json.dumps(asdict(RefundResult(refund_ref=f"re_{uuid.uuid4().hex}")))
+            kept = await self.memory.remember(key, value)
+            if kept == value:
+                self.refunds_made += 1
+        return RefundResult(**json.loads(kept))
 
 
-def build_provider(name: str) -> PaymentProvider:
-    """Return the provider named by the ``PAYMENT_PROVIDER`` setting."""
+def build_provider(name: str, memory: ProviderMemory | None = None) -> PaymentProvider:
+    """Return the provider named by the ``PAYMENT_PROVIDER`` setting.
+
+    ``memory`` is the simulated provider's idempotency memory (in-process when None).
+    """
     if name == "simulated":
-        return SimulatedProvider()
+        return SimulatedProvider(memory)
     raise ValueError(f"unknown payment provider {name!r}")
