@@ -183,8 +183,12 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def marketplace_name() -> Iterator[str]:
-    """A unique marketplace name; its databases, roles and streams are dropped afterwards."""
+def marketplace_name(start_operator) -> Iterator[str]:
+    """A unique marketplace name; its databases, roles and streams are dropped afterwards.
+
+    It depends on ``start_operator`` so that its clean-up runs after the test's operators
+    stopped: one still running would reconcile the streams back into existence.
+    """
     name = f"m{uuid.uuid4().hex[:8]}"
     yield name
 

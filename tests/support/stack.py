@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from redis.asyncio import Redis
+
 from souk_common.service import discover_services
-from souk_common.testing import PG_ADMIN_URL, REDIS_URL
+from souk_common.testing import PG_ADMIN_URL, REDIS_URL, delete_prefixed_keys
 from souk_devstack import LocalStack, StackConfig
 
 
@@ -54,3 +56,10 @@ async def isolated_stack(
             yield stack
     finally:
         await stack.deprovision()
+        # Keys the services made besides their streams (throttles, the simulated provider's
+        # idempotency memory, ...) go too: the prefix is this stack's alone.
+        redis = Redis.from_url(REDIS_URL)
+        try:
+            await delete_prefixed_keys(redis, config.stream_prefix)
+        finally:
+            await redis.aclose()
