@@ -108,14 +108,20 @@ async def test_a_failed_load_fails_its_waiters_and_is_not_kept():
     assert await cache.get_or_load("a", Loader().for_key("a")) == b"a:1"
 
 
-async def test_a_waiter_loads_itself_when_the_loading_request_is_cancelled():
-    gate = asyncio.Event()
-    loader = Loader(gate)
+async def leader_and_follower(loader: Loader) -> tuple[asyncio.Task[bytes], asyncio.Task[bytes]]:
+    """Start a request that loads key ``a`` and a second one that waits for that load."""
     cache = ListingCache(60.0, 10, clock=Clock())
     leader = asyncio.create_task(cache.get_or_load("a", loader.for_key("a")))
     await asyncio.sleep(0)
     follower = asyncio.create_task(cache.get_or_load("a", loader.for_key("a")))
     await asyncio.sleep(0)
+    return leader, follower
+
+
+async def test_a_waiter_loads_itself_when_the_loading_request_is_cancelled():
+    gate = asyncio.Event()
+    loader = Loader(gate)
+    leader, follower = await leader_and_follower(loader)
     leader.cancel()  # its client went away
     await asyncio.sleep(0)
     gate.set()
@@ -126,11 +132,7 @@ async def test_a_waiter_loads_itself_when_the_loading_request_is_cancelled():
 async def test_a_cancelled_waiter_leaves_the_load_running():
     gate = asyncio.Event()
     loader = Loader(gate)
-    cache = ListingCache(60.0, 10, clock=Clock())
-    leader = asyncio.create_task(cache.get_or_load("a", loader.for_key("a")))
-    await asyncio.sleep(0)
-    follower = asyncio.create_task(cache.get_or_load("a", loader.for_key("a")))
-    await asyncio.sleep(0)
+    leader, follower = await leader_and_follower(loader)
     follower.cancel()
     gate.set()
     assert await leader == b"a:1"

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from souk_common.app import ServiceDefinition, create_service_app
 from souk_common.db import SessionDep
 from souk_common.settings import ServiceSettings
+from souk_common.testing import service_test_settings
 
 router = APIRouter()
 
@@ -30,12 +31,8 @@ async def test_a_commit_that_fails_is_answered_with_an_error(database_url, redis
     await connection.execute(
         "CREATE TABLE deferred_unique (id int UNIQUE DEFERRABLE INITIALLY DEFERRED)"
     )
-    settings = ServiceSettings(
-        service_name="committest",
-        database_url=database_url,
-        stream_prefix=redis_prefix,
-        auth_jwks_url="http://auth.invalid/jwks",
-        run_workers=False,
+    settings = service_test_settings(
+        ServiceSettings, database_url, redis_prefix, service_name="committest", run_workers=False
     )
     app = create_service_app(
         settings,
