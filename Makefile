@@ -35,7 +35,7 @@ bench-tools:
 # Builds kube-apiserver 1.20 from Debian's source (once, ~5 min; cached outside the checkout)
 # and fetches kubectl and helm, for the tests that need a real Kubernetes API server.
 envtest-setup:
-	@tests/envtest/build_kube_apiserver.sh
+	@scripts/build-kubernetes.sh
 
 envtest: bootstrap envtest-setup
 	SOUK_ENVTEST_REQUIRED=1 uv run pytest -m envtest

@@ -1,6 +1,6 @@
 """A real Kubernetes API server for tests: etcd plus kube-apiserver on loopback ports.
 
-The binaries come from ``tests/envtest/build_kube_apiserver.sh``: kube-apiserver is built from
+The binaries come from ``scripts/build-kubernetes.sh``: kube-apiserver is built from
 Debian's ``kubernetes`` source package and cached under
 ``${SOUK_ENVTEST_CACHE:-~/.cache/souk-envtest}/<version>/kube-apiserver``; etcd is Debian's
 ``etcd-server``; kubectl and helm sit in ``<cache>/bin``.
@@ -48,7 +48,7 @@ from tests.envtest.binaries import (
 )
 from tests.envtest.certificates import write_certificates
 
-BUILD_SCRIPT = "tests/envtest/build_kube_apiserver.sh"
+BUILD_SCRIPT = "scripts/build-kubernetes.sh"
 ADMIN_USER = "souk-envtest-admin"
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
 SERVICE_CLUSTER_IP_RANGE = "10.0.0.0/24"

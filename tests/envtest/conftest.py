@@ -1,7 +1,7 @@
 """Pytest fixtures for envtest: one real Kubernetes API server for the whole session.
 
 Tests that use :func:`apiserver` are skipped with one line when the binaries were not built
-(``tests/envtest/build_kube_apiserver.sh``), and fail instead when ``SOUK_ENVTEST_REQUIRED=1``
+(``scripts/build-kubernetes.sh``), and fail instead when ``SOUK_ENVTEST_REQUIRED=1``
 (CI sets it after running the build script, so a broken build cannot pass as a skip).
 """
 

