@@ -4,10 +4,14 @@
 once for the session (its own databases, stream prefix and ports) and dropped afterwards.
 ``SOUK_E2E_BASE_URL=http://localhost:8080``: the journeys call that one base URL, which routes
 ``/api/<service>`` to each service (the kind suite sets it after installing the charts).
+``SOUK_E2E_ENDPOINTS=.souk/cluster/endpoints.json``: a JSON object of one base URL per service
+(``make cluster-up`` writes it for the shop running on the local real node).
 """
 
+import json
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,6 +22,7 @@ from tests.support.shop import ShopClient
 from tests.support.stack import isolated_stack
 
 BASE_URL = os.environ.get("SOUK_E2E_BASE_URL")
+ENDPOINTS = os.environ.get("SOUK_E2E_ENDPOINTS")
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
@@ -26,6 +31,12 @@ async def base_urls(tmp_path_factory) -> AsyncIterator[dict[str, str]]:
     missing = {"auth", "catalog", "orders", "payments", "notifications"} - set(services)
     if missing:
         pytest.skip(f"journeys need every service; not installed: {', '.join(sorted(missing))}")
+    if ENDPOINTS:
+        path = Path(ENDPOINTS)
+        if not path.is_file():
+            pytest.fail(f"SOUK_E2E_ENDPOINTS={ENDPOINTS} does not exist (run make cluster-up)")
+        yield json.loads(path.read_text())
+        return
     if BASE_URL:
         yield dict.fromkeys(services, BASE_URL)
         return
