@@ -137,7 +137,10 @@ bud() {
 need_base=0
 for name in "${WANTED[@]}"; do [ "$name" = souk-pause ] || need_base=1; done
 
+declare -A SECONDS_OF=()
+
 if [ "$need_base" = 1 ]; then
+    begin=$SECONDS
     ROOTFS_TAR="$CACHE/debian-$SUITE-minbase.tar"
     if [ ! -s "$ROOTFS_TAR" ]; then
         # The mirror this machine's apt uses (deb822 first, then the one-line format).
@@ -168,9 +171,8 @@ if [ "$need_base" = 1 ]; then
             --change 'ENV LANG=C.UTF-8' "$ROOTFS_TAR" "$BASE_IMAGE"
         echo "$stamp" >"$CACHE/base.stamp"
     fi
+    SECONDS_OF[base]=$((SECONDS - begin))
 fi
-
-declare -A SECONDS_OF=()
 
 # --- stand-ins for docker/Dockerfile's bases -----------------------------------------------
 need_services=0
@@ -220,6 +222,22 @@ EOF
     SECONDS_OF[standin-uv]=$((SECONDS - begin))
 fi
 
+# docker-archive tarballs for `ctr -n k8s.io images import`, rewritten only when the image id
+# changed since the last export (the id is kept beside the tarball).
+export_archive() {
+    local name=$1 archive id
+    archive="$CACHE/archives/$name.tar"
+    id="$(image_id "$name:local")"
+    if [ -s "$archive" ] && [ "$(cat "$archive.id" 2>/dev/null)" = "$id" ]; then
+        return 0
+    fi
+    step "export $name:local to $archive"
+    rm -f "$archive" "$archive.tmp" "$archive.id"
+    run buildah push "$name:local" "docker-archive:$archive.tmp:$name:local"
+    mv "$archive.tmp" "$archive"
+    echo "$id" >"$archive.id"
+}
+
 # --- the images ------------------------------------------------------------------------------
 BUILT=()
 for name in "${SERVICES[@]}"; do
@@ -230,6 +248,7 @@ for name in "${SERVICES[@]}"; do
         --build-arg "PYTHON_IMAGE=$PYTHON_STANDIN" --build-arg "UV_IMAGE=$UV_STANDIN" "$ROOT"
     SECONDS_OF[$name]=$((SECONDS - begin))
     BUILT+=("$name")
+    export_archive "$name"
 done
 
 for server in postgres redis; do
@@ -241,8 +260,10 @@ for server in postgres redis; do
         "$ROOT/docker/$server"
     SECONDS_OF[$name]=$((SECONDS - begin))
     BUILT+=("$name")
+    export_archive "$name"
 done
 
+# Last: scripts/build-kubernetes.sh may still be compiling while the others build.
 if wanted souk-pause; then
     begin=$SECONDS
     step "build souk-pause:local (pause from scripts/build-kubernetes.sh)"
@@ -256,27 +277,15 @@ if wanted souk-pause; then
     bud souk-pause:local -f "$dir/Containerfile" "$dir"
     SECONDS_OF[souk-pause]=$((SECONDS - begin))
     BUILT+=(souk-pause)
+    export_archive souk-pause
 fi
-
-# --- docker-archive tarballs for `ctr -n k8s.io images import` ------------------------------
-for name in "${BUILT[@]}"; do
-    archive="$CACHE/archives/$name.tar"
-    id="$(image_id "$name:local")"
-    if [ -s "$archive" ] && [ "$(cat "$archive.id" 2>/dev/null)" = "$id" ]; then
-        continue
-    fi
-    step "export $name:local to $archive"
-    rm -f "$archive" "$archive.tmp" "$archive.id"
-    run buildah push "$name:local" "docker-archive:$archive.tmp:$name:local"
-    mv "$archive.tmp" "$archive"
-    echo "$id" >"$archive.id"
-done
 
 step "done: ${#BUILT[@]} image(s), archives in $CACHE/archives"
 printf '%-36s %10s %6s\n' IMAGE SIZE BUILD
-for name in standin-python standin-uv "${BUILT[@]}"; do
+for name in base standin-python standin-uv "${BUILT[@]}"; do
     [ -n "${SECONDS_OF[$name]:-}" ] || continue
     case "$name" in
+    base) ref="$BASE_IMAGE" ;;
     standin-python) ref="$PYTHON_STANDIN" ;;
     standin-uv) ref="$UV_STANDIN" ;;
     *) ref="$name:local" ;;

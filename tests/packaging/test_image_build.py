@@ -10,7 +10,6 @@ cannot build images cannot pass as a skip.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,57 +17,17 @@ from pathlib import Path
 import pytest
 
 from tests.packaging.dockerfile import ROOT
+from tests.packaging.images import BASE_IMAGE, ULIMITS, build_images, podman_run, run
 
 pytestmark = pytest.mark.images
 
-BUILD_SCRIPT = ROOT / "scripts" / "build-images.sh"
-CACHE = Path(os.environ.get("SOUK_IMAGE_CACHE", Path.home() / ".cache" / "souk-images"))
-BASE_IMAGE = "localhost/souk-debian-base:bookworm"
 IMAGE = "souk-catalog:local"
-# No CAP_SYS_RESOURCE on these machines: the default rlimits cannot be set.
-ULIMITS = ["--ulimit", "nofile=16384:16384", "--ulimit", "nproc=16384:16384"]
-TOOLS = ("buildah", "podman", "debootstrap")
-
-
-def _require_builder() -> None:
-    """Skip, or fail under ``SOUK_IMAGES_REQUIRED=1``, when images cannot be built here."""
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-    if os.geteuid() != 0:
-        missing.append("root")
-    if not missing:
-        return
-    message = (
-        f"images: {', '.join(missing)} missing; install with "
-        "`apt-get install buildah podman debootstrap` and run as root"
-    )
-    if os.environ.get("SOUK_IMAGES_REQUIRED") == "1":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
-
-
-def _run(args: list[str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CONTAINERS_CONF": str(CACHE / "containers.conf")}
-    return subprocess.run(
-        args, capture_output=True, text=True, timeout=timeout, check=False, env=env
-    )
-
-
-def podman_run(image: str, *command: str, entrypoint: str | None = None) -> str:
-    """Run ``command`` in a throwaway container with no network; return its stdout."""
-    args = ["podman", "run", "--rm", *ULIMITS, "--network=none"]
-    if entrypoint is not None:
-        args += ["--entrypoint", entrypoint]
-    result = _run([*args, image, *command], timeout=120)
-    assert result.returncode == 0, result.stderr + result.stdout
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
 def catalog_image() -> str:
     """souk-catalog:local, built by scripts/build-images.sh (skipped when up to date)."""
-    _require_builder()
-    result = _run([str(BUILD_SCRIPT), "--only", "souk-catalog"], timeout=3600)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    build_images("souk-catalog")
     return IMAGE
 
 
@@ -121,20 +80,15 @@ def test_the_venv_holds_the_service_and_nothing_of_the_dev_tooling(catalog_image
 
 
 def test_the_image_keeps_its_healthcheck_and_entrypoint(catalog_image: str):
-    result = _run(
-        [
-            "buildah",
-            "inspect",
-            "--type",
-            "image",
-            "--format",
-            "{{json .Docker.Config.Healthcheck}} {{json .Docker.Config.Entrypoint}}",
-            catalog_image,
-        ]
-    )
+    result = run(["buildah", "inspect", "--type", "image", catalog_image])
     assert result.returncode == 0, result.stderr
-    assert "healthcheck.py" in result.stdout, "build with --format docker to keep HEALTHCHECK"
-    assert "/usr/local/bin/souk-entrypoint" in result.stdout
+    config = json.loads(result.stdout)["Docker"]["config"]
+    healthcheck = config.get("Healthcheck") or {}
+    assert "/usr/local/lib/souk/healthcheck.py" in healthcheck.get("Test", []), (
+        "HEALTHCHECK lost: build with --format docker"
+    )
+    assert config["Entrypoint"] == ["/usr/local/bin/souk-entrypoint"]
+    assert config["User"] == "10001:10001"
 
 
 def _tracked_files() -> list[str]:
@@ -188,7 +142,7 @@ def test_dockerignore_keeps_credentials_venv_and_git_out_of_a_real_build(
     containerfile = tmp_path / "Containerfile"
     containerfile.write_text(f"FROM {BASE_IMAGE}\nCOPY . /context/\n")
     tag = "localhost/souk-test-context:latest"
-    build = _run(
+    build = run(
         [
             "buildah",
             "bud",
@@ -206,7 +160,7 @@ def test_dockerignore_keeps_credentials_venv_and_git_out_of_a_real_build(
     try:
         listing = podman_run(tag, "find", "/context", "-type", "f")
     finally:
-        _run(["buildah", "rmi", tag])
+        run(["buildah", "rmi", tag])
     files = {line.removeprefix("/context/") for line in listing.splitlines()}
     for decoy in DECOYS:
         assert decoy not in files, f"{decoy} reached the build context"
