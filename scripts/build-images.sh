@@ -25,7 +25,7 @@
 #   $SOUK_IMAGE_CACHE/debian-bookworm-minbase.tar   the debootstrap root file system
 #   $SOUK_IMAGE_CACHE/archives/<name>.tar (+ .id)   docker-archive of <name>:local
 #   $SOUK_IMAGE_CACHE/logs/build.log           full output of the last run's commands
-set -euo pipefail
+set -Eeuo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${SOUK_IMAGE_CACHE:-$HOME/.cache/souk-images}"
@@ -37,7 +37,7 @@ SERVICES=(souk-auth souk-catalog souk-orders souk-payments souk-notifications so
 ALL=("${SERVICES[@]}" souk-postgres souk-redis souk-pause)
 
 usage() {
-    sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+    sed -n '2,/^set -E/{/^set -E/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
 }
 
 # --- arguments -----------------------------------------------------------------------------
@@ -129,7 +129,8 @@ bud() {
     # bud <tag> <build args...>: buildah with the settings every image here needs.
     local tag=$1
     shift
-    run buildah bud --layers --format docker --network=host --pull=never \
+    # --force-rm: buildah 1.28 otherwise leaves a working container behind for the `uv` stage.
+    run buildah bud --layers --force-rm --format docker --network=host --pull=never \
         --ulimit nofile=16384:16384 --ulimit nproc=16384:16384 -t "$tag" "$@"
 }
 
@@ -149,13 +150,16 @@ if [ "$need_base" = 1 ]; then
         [ -n "$MIRROR" ] || MIRROR="$(awk '$1 == "deb" && $3 == "'"$SUITE"'" {print $2; exit}' \
             /etc/apt/sources.list 2>/dev/null || true)"
         MIRROR="${MIRROR:-http://deb.debian.org/debian}"
+        SECURITY="$(awk '/^URIs:/ {u = $2} /^Suites:/ && / '"$SUITE"'-security( |$)/ {print u; exit}' \
+            /etc/apt/sources.list.d/*.sources 2>/dev/null || true)"
+        SECURITY="${SECURITY:-${MIRROR}-security}"
         step "debootstrap --variant=minbase $SUITE from $MIRROR"
         rootfs="$CACHE/rootfs.tmp"
         rm -rf "$rootfs"
         run debootstrap --variant=minbase "$SUITE" "$rootfs" "$MIRROR"
         # The image's apt uses the same mirror with updates and security, like the machine.
-        printf 'deb %s %s main\ndeb %s %s-updates main\ndeb %s-security %s-security main\n' \
-            "$MIRROR" "$SUITE" "$MIRROR" "$SUITE" "$MIRROR" "$SUITE" >"$rootfs/etc/apt/sources.list"
+        printf 'deb %s %s main\ndeb %s %s-updates main\ndeb %s %s-security main\n' \
+            "$MIRROR" "$SUITE" "$MIRROR" "$SUITE" "$SECURITY" "$SUITE" >"$rootfs/etc/apt/sources.list"
         rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb \
             "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/log/* "$rootfs"/tmp/*
         run tar -C "$rootfs" --numeric-owner -cf "$ROOTFS_TAR.tmp" .
