@@ -28,6 +28,7 @@ import httpx
 
 from souk_devstack.cluster import netns
 from souk_devstack.cluster.daemons import running_pid
+from souk_devstack.cluster.pki import NodePki
 from souk_devstack.cluster.layout import (
     APISERVER_PORT,
     CLUSTER_DOMAIN,
@@ -74,19 +75,18 @@ class Agent:
         self._written = ""
 
     def _client(self) -> httpx.AsyncClient:
-        pki = self.layout.pki
         return httpx.AsyncClient(
             base_url=f"https://{NODE_IP}:{APISERVER_PORT}",
-            cert=(str(pki / "agent.crt"), str(pki / "agent.key")),
-            verify=str(pki / "ca.crt"),
+            verify=NodePki(self.layout.pki).client_context("agent"),
             timeout=5,
         )
 
     async def sync_forever(self) -> None:
         """List Services and Endpoints every second; rewrite the DNS records on change."""
+        last_error = ""
         async with self._client() as client:
             while True:
-                with contextlib.suppress(httpx.HTTPError, KeyError, ValueError):
+                try:
                     services = (await client.get("/api/v1/services")).raise_for_status().json()
                     endpoints = (await client.get("/api/v1/endpoints")).raise_for_status().json()
                     self.cluster_ips = {
@@ -95,6 +95,11 @@ class Agent:
                         if i.get("spec", {}).get("clusterIP") not in (None, "None")
                     }
                     self._write_hosts("\n".join(hosts_lines(services, endpoints)) + "\n")
+                    last_error = ""
+                except (httpx.HTTPError, KeyError, ValueError, OSError) as error:
+                    if repr(error) != last_error:  # the API server may not be up yet
+                        print(f"souk-cluster agent: sync failed: {error!r}", flush=True)
+                        last_error = repr(error)
                 await asyncio.sleep(1)
 
     def _write_hosts(self, content: str) -> None:

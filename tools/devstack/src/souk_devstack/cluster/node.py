@@ -79,13 +79,8 @@ def wait_until(
 
 
 def _http_ok(url: str, pki: NodePki | None = None) -> bool:
-    kwargs: dict[str, object] = {}
-    if pki is not None:
-        kwargs = {
-            "cert": (str(pki.path("admin.crt")), str(pki.path("admin.key"))),
-            "verify": str(pki.path("ca.crt")),
-        }
-    return httpx.get(url, timeout=2, **kwargs).status_code == 200  # type: ignore[arg-type]
+    verify = pki.client_context("admin") if pki is not None else True
+    return httpx.get(url, timeout=2, verify=verify).status_code == 200
 
 
 def kubectl(layout: NodeLayout, *args: str, stdin: str | None = None) -> str:
@@ -125,7 +120,13 @@ def _import_images(layout: NodeLayout) -> list[str]:
             f"no image archives in {layout.image_cache / 'archives'}: run scripts/build-images.sh"
         )
     names = []
+    imported = layout.root / "imported"
+    imported.mkdir(parents=True, exist_ok=True)
     for archive in archives:
+        stamp = archive.with_name(archive.name + ".id")
+        seen = imported / stamp.name
+        if stamp.is_file() and seen.is_file() and seen.read_text() == stamp.read_text():
+            continue  # this very image is in containerd already
         result = subprocess.run(  # noqa: S603 - fixed tool
             [
                 shutil.which("ctr") or "/usr/bin/ctr",
@@ -143,6 +144,8 @@ def _import_images(layout: NodeLayout) -> list[str]:
         if result.returncode != 0:
             raise NodeError(f"ctr images import {archive.name}: {result.stderr.strip()[:300]}")
         names.append(archive.stem)
+        if stamp.is_file():
+            seen.write_text(stamp.read_text())
     return names
 
 
@@ -224,7 +227,7 @@ def up(layout: NodeLayout, steps: Steps) -> None:
             wait_until("starting", layout.containerd_socket.exists, layout, "containerd")
     with steps.step("importing images into containerd"):
         names = _import_images(layout)
-        print(f"               {', '.join(names)}", flush=True)
+        print(f"               {', '.join(names) or 'all current already'}", flush=True)
     with netns.inside():
         with steps.step("controller-manager, scheduler, kubelet, kube-proxy, dnsmasq"):
             for name in ("kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +73,12 @@ class NodePki:
     def path(self, name: str) -> Path:
         """Return ``<dir>/<name>`` (e.g. ``ca.crt``, ``admin.key``)."""
         return self.directory / name
+
+    def client_context(self, identity: str) -> ssl.SSLContext:
+        """Return a TLS context that trusts the CA and presents ``identity``'s certificate."""
+        context = ssl.create_default_context(cafile=str(self.path("ca.crt")))
+        context.load_cert_chain(self.path(f"{identity}.crt"), self.path(f"{identity}.key"))
+        return context
 
     def ensure(self) -> None:
         """Create every file that is missing (all of them when the CA is new)."""
