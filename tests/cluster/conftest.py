@@ -20,7 +20,6 @@ from souk_devstack.cluster.layout import NodeLayout
 from souk_devstack.cluster.node import kubectl as node_kubectl
 from tests.support.shop import ShopClient
 
-
 SHOP_NAMESPACE = "shop"
 POSTGRES_POD = "shop-postgres-0"
 REDIS_POD = "shop-redis-server-0"
@@ -55,9 +54,9 @@ class Cluster:
         """Run kubectl with the node's kubeconfig; return stdout."""
         return node_kubectl(self.layout, *args, stdin=stdin)
 
-    def shop(self, *args: str) -> str:
+    def shop(self, *args: str, stdin: str | None = None) -> str:
         """Run kubectl in the shop's namespace."""
-        return self.kubectl("-n", SHOP_NAMESPACE, *args)
+        return self.kubectl("-n", SHOP_NAMESPACE, *args, stdin=stdin)
 
     def json(self, *args: str) -> Any:
         """Run kubectl with ``-o json`` in the shop's namespace; return the parsed output."""

@@ -9,8 +9,8 @@ from tests.cluster.conftest import Cluster
 
 
 def test_node_is_ready_and_kubeconfig_works_from_the_host(cluster: Cluster):
-    nodes = cluster.kubectl("get", "nodes", "-o",
-                            "jsonpath={.items[*].status.conditions[?(@.type=='Ready')].status}")  # fmt: skip
+    ready = "{.items[*].status.conditions[?(@.type=='Ready')].status}"
+    nodes = cluster.kubectl("get", "nodes", "-o", f"jsonpath={ready}")
     assert nodes.split() == ["True"]
 
 

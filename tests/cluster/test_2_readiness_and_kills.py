@@ -21,6 +21,7 @@ from tests.cluster.conftest import Cluster
 from tests.support.shop import TERMINAL_STATUSES, ShopClient
 
 pytestmark = pytest.mark.timeout(1800)
+async_test = pytest.mark.asyncio(loop_scope="session")
 
 ORDERS_DB = database_name("shop", "orders")
 CATALOG_DB = database_name("shop", "catalog")
@@ -98,7 +99,7 @@ def _wait_terminal(cluster: Cluster, ids: list[str], timeout: float = 900) -> di
             status = _statuses(cluster)
         except AssertionError:
             return False
-        except Exception:  # noqa: BLE001 - PostgreSQL restarting: try again
+        except Exception:
             return False
         return all(status.get(i) in TERMINAL_STATUSES for i in ids)
 
@@ -106,6 +107,7 @@ def _wait_terminal(cluster: Cluster, ids: list[str], timeout: float = 900) -> di
     return _statuses(cluster)
 
 
+@async_test
 async def test_orders_pod_deleted_with_100_orders_in_flight(cluster: Cluster, shop: ShopClient):
     pod = _pod(cluster, "shop", "souk-orders")
 
@@ -144,6 +146,7 @@ def test_operator_pod_deleted_in_the_middle_of_a_reconcile(cluster: Cluster, lay
     wait_ready(layout)
 
 
+@async_test
 async def test_postgres_pod_deleted_while_orders_flow(
     cluster: Cluster, shop: ShopClient, layout: NodeLayout
 ):
@@ -166,12 +169,13 @@ def test_after_the_kills_every_order_is_terminal_stock_adds_up_and_nothing_captu
     stuck = {i: s for i, s in status.items() if s not in TERMINAL_STATUSES}
     assert not stuck, stuck
     product_ids = "', '".join(initial_stock)
-    stock = dict(cluster.psql(CATALOG_DB, f"SELECT id, stock FROM products WHERE id IN ('{product_ids}')"))  # fmt: skip  # noqa: E501, S608
+    in_ids = f"IN ('{product_ids}')"
+    stock = dict(cluster.psql(CATALOG_DB, f"SELECT id, stock FROM products WHERE id {in_ids}"))
     held: Counter[tuple[str, str]] = Counter()
     for product_id, state, units in cluster.psql(
         CATALOG_DB,
         "SELECT product_id, status, SUM(quantity) FROM reservations "
-        f"WHERE product_id IN ('{product_ids}') GROUP BY product_id, status",  # noqa: S608
+        f"WHERE product_id IN ('{product_ids}') GROUP BY product_id, status",
     ):
         held[(product_id, state)] = int(units)
     for product_id, units in initial_stock.items():
@@ -180,10 +184,14 @@ def test_after_the_kills_every_order_is_terminal_stock_adds_up_and_nothing_captu
         assert available >= 0
         assert reserved == 0, f"{product_id} still holds {reserved} reserved"
         assert units == available + reserved + sold, (product_id, units, available, sold)
-    double = cluster.psql(PAYMENTS_DB, "SELECT order_id, count(*) FROM ledger_entries "
-                          "WHERE kind = 'capture' GROUP BY order_id HAVING count(*) <> 2")  # fmt: skip
+    double = cluster.psql(
+        PAYMENTS_DB,
+        "SELECT order_id, count(*) FROM ledger_entries "
+        "WHERE kind = 'capture' GROUP BY order_id HAVING count(*) <> 2",
+    )
     assert not double, f"captures not exactly one balanced posting: {double}"
-    captured = {row[0] for row in cluster.psql(PAYMENTS_DB, "SELECT DISTINCT order_id FROM ledger_entries WHERE kind = 'capture'")}  # fmt: skip  # noqa: E501
+    captures = "SELECT DISTINCT order_id FROM ledger_entries WHERE kind = 'capture'"
+    captured = {row[0] for row in cluster.psql(PAYMENTS_DB, captures)}
     confirmed = {i for i, s in status.items() if s == "CONFIRMED"}
     assert confirmed <= captured, confirmed - captured
     assert marketplace_ready(layout) == "True"

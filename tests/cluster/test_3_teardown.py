@@ -51,7 +51,7 @@ def _wait(what: str, check, timeout: float = 600) -> None:
         try:
             if check():
                 return
-        except Exception:  # noqa: BLE001, S110 - not there yet
+        except Exception:  # noqa: S110 - not there yet
             pass
         if time.monotonic() - began > timeout:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
@@ -95,7 +95,7 @@ def test_helm_uninstall_removes_both_releases(cluster: Cluster, layout: NodeLayo
 
 
 def test_cluster_down_leaves_nothing_behind(layout: NodeLayout):
-    result = subprocess.run(  # noqa: S603 - the project's own command
+    result = subprocess.run(
         [sys.executable, "-m", "souk_devstack.cluster", "down"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip

@@ -28,13 +28,13 @@ import httpx
 
 from souk_devstack.cluster import netns
 from souk_devstack.cluster.daemons import running_pid
-from souk_devstack.cluster.pki import NodePki
 from souk_devstack.cluster.layout import (
     APISERVER_PORT,
     CLUSTER_DOMAIN,
     NODE_IP,
     NodeLayout,
 )
+from souk_devstack.cluster.pki import NodePki
 
 SHOP_NAMESPACE = os.environ.get("SOUK_CLUSTER_SHOP_NAMESPACE", "shop")
 SHOP_RELEASE = os.environ.get("SOUK_CLUSTER_SHOP_RELEASE", "shop")

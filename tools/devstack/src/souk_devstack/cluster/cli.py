@@ -13,6 +13,7 @@ Needs root (network namespaces, mounts, cgroups). Errors are one line naming the
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from pathlib import Path
 from souk_devstack.cluster import daemons, node, shop
 from souk_devstack.cluster.daemons import NodeError
 from souk_devstack.cluster.layout import NodeLayout
+from souk_devstack.cluster.node import kubectl
 
 
 def _rss_mib(pid: int) -> float:
@@ -30,8 +32,31 @@ def _rss_mib(pid: int) -> float:
     return 0.0
 
 
+def _pod_memory(layout: NodeLayout) -> list[tuple[str, float]]:
+    """Return ``(namespace/pod, MiB)`` from each pod's memory cgroup (RSS + active file).
+
+    Like ``kubectl top``'s working set, without a metrics server.
+    """
+    names: dict[str, str] = {}
+    try:
+        for pod in json.loads(kubectl(layout, "get", "pods", "-A", "-o", "json"))["items"]:
+            meta = pod["metadata"]
+            names[meta["uid"]] = f"{meta['namespace']}/{meta['name']}"
+    except (NodeError, ValueError):
+        return []
+    root = Path("/sys/fs/cgroup/memory") / layout.cgroup_parent.strip("/")
+    usage = []
+    for folder in root.glob("kubepods/**/pod*"):
+        uid = folder.name.removeprefix("pod").replace("_", "-")
+        if uid in names and (folder / "memory.usage_in_bytes").is_file():
+            stat = dict(line.split() for line in (folder / "memory.stat").read_text().splitlines())
+            working = int(stat.get("total_rss", 0)) + int(stat.get("total_active_file", 0))
+            usage.append((names[uid], working / 2**20))
+    return sorted(usage)
+
+
 def status(layout: NodeLayout) -> int:
-    """Print each daemon's state and memory; return 0 when all run."""
+    """Print each daemon's and each pod's memory; return 0 when every daemon runs."""
     missing = 0
     total = 0.0
     for name in ["agent", *node.daemons_names()]:
@@ -44,6 +69,11 @@ def status(layout: NodeLayout) -> int:
         total += rss
         print(f"  {name:<24} pid {pid:<8} {rss:7.1f} MiB")
     print(f"  {'node total':<24} {'':12} {total:7.1f} MiB")
+    pods = _pod_memory(layout) if not missing else []
+    for name, mib in pods:
+        print(f"  pod {name:<46} {mib:7.1f} MiB")
+    if pods:
+        print(f"  {'pods total':<24} {'':12} {sum(m for _, m in pods):7.1f} MiB")
     return 1 if missing else 0
 
 
