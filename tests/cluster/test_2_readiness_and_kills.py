@@ -93,7 +93,7 @@ def _statuses(cluster: Cluster) -> dict[str, str]:
     return dict(cluster.psql(ORDERS_DB, "SELECT id, status FROM orders"))  # type: ignore[arg-type]
 
 
-def _wait_terminal(cluster: Cluster, ids: list[str], timeout: float = 900) -> dict[str, str]:
+def _wait_terminal(cluster: Cluster, ids: list[str], timeout: float = 600) -> dict[str, str]:
     def done() -> bool:
         try:
             status = _statuses(cluster)
@@ -194,5 +194,8 @@ def test_after_the_kills_every_order_is_terminal_stock_adds_up_and_nothing_captu
     captured = {row[0] for row in cluster.psql(PAYMENTS_DB, captures)}
     confirmed = {i for i, s in status.items() if s == "CONFIRMED"}
     assert confirmed <= captured, confirmed - captured
+    for group in ("catalog", "orders", "payments", "notifications"):
+        depth = cluster.redis("xlen", f"shop:dlq.{group}").strip()
+        assert depth in ("0", "(integer) 0"), f"{depth} dead letters in shop:dlq.{group}"
     assert marketplace_ready(layout) == "True"
     print(f"kill test figures: {figures}")

@@ -392,6 +392,22 @@ async def test_drop_streams_removes_every_stream_of_the_marketplace(redis_client
     assert (again.changed, again.actions) == (False, [])
 
 
+async def test_drop_streams_removes_every_other_key_of_the_prefix_and_only_those(
+    redis_client, redis_prefix
+):
+    await ensure_streams(redis_client, redis_prefix, subscriptions())
+    await redis_client.set(f"{redis_prefix}payments:provider:charge:abc", "1")
+    neighbour = f"{redis_prefix.rstrip(':')}2:payments:provider:charge:abc"
+    await redis_client.set(neighbour, "1")
+    try:
+        result = await drop_streams(redis_client, redis_prefix, SERVICES)
+        assert f"deleted 1 other keys under {redis_prefix}" in result.actions
+        assert [key async for key in redis_client.scan_iter(match=f"{redis_prefix}*")] == []
+        assert await redis_client.exists(neighbour) == 1  # another marketplace's key stays
+    finally:
+        await redis_client.delete(neighbour)
+
+
 async def test_an_unreachable_redis_is_a_temporary_error():
     redis = Redis.from_url("redis://127.0.0.1:1/0")
     try:

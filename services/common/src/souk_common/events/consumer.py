@@ -24,9 +24,15 @@ from typing import Any
 from opentelemetry.trace import Tracer
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
+from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from souk_common.events.backoff import Backoff, describe_error, wait_for_stop
+from souk_common.events.backoff import (
+    Backoff,
+    describe_error,
+    is_connection_error,
+    wait_for_stop,
+)
 from souk_common.events.handling import (
     ACKED_OUTCOMES,
     IGNORED,
@@ -124,6 +130,8 @@ class ConsumerGroupRunner:
                     retry_in=round(delay, 3),
                 )
                 await wait_for_stop(stop, delay)
+                if is_connection_error(error):
+                    await self._wait_for_dependencies(stop, backoff)
                 # Entries read before the failure are still ours: take them up first.
                 self._recovered = False
                 if isinstance(error, ResponseError) and "NOGROUP" in str(error):
@@ -131,6 +139,30 @@ class ConsumerGroupRunner:
                 continue
             backoff.reset()
         log.info("consumer_stopped", group=self.group, consumer=self.consumer)
+
+    async def _wait_for_dependencies(self, stop: asyncio.Event, backoff: Backoff) -> None:
+        """After an outage, probe Redis and PostgreSQL until both answer.
+
+        Every re-read of a pending entry counts as a delivery toward the dead-letter limit, so
+        retrying entries while a dependency is down would dead-letter events that did nothing
+        wrong (seen when the PostgreSQL pod was replaced: five re-reads in three seconds).
+        Probing without reading costs each held entry one delivery per outage instead.
+        """
+        while not stop.is_set():
+            try:
+                await self.redis.ping()
+                async with self.entries.sessions() as session:
+                    await session.execute(sql_text("SELECT 1"))
+                return
+            except Exception as error:  # any failure: still down, or down again
+                delay = backoff.next_delay()
+                log.info(
+                    "consumer_waiting_for_dependencies",
+                    group=self.group,
+                    error=describe_error(error),
+                    retry_in=round(delay, 3),
+                )
+                await wait_for_stop(stop, delay)
 
     async def run_once(self) -> int:
         """Run one iteration (own pending, reclaim, read new); return entries processed."""

@@ -153,13 +153,34 @@ async def _group_names(redis: Redis, stream: str) -> set[str]:
 
 
 async def drop_streams(redis: Redis, prefix: str, services: Iterable[str]) -> ProvisionResult:
-    """Delete the services' event streams and dead-letter streams (with their groups).
+    """Delete the marketplace's streams, dead-letter streams and every other key of its prefix.
 
-    ``UNLINK`` frees a long stream in the background instead of blocking Redis.
+    The other keys are e.g. the payments provider's idempotency memory: a deleted marketplace
+    leaves nothing in Redis.
+
+    ``UNLINK`` frees a long stream in the background instead of blocking Redis. An empty
+    prefix (the local stack's default) never deletes other keys: they are not ours to tell.
     """
     actions: list[str] = []
     with _translated():
         for key in marketplace_stream_keys(prefix, services):
             if await redis.unlink(key):
                 actions.append(f"deleted stream {key}")
+        if prefix:
+            others = 0
+            batch: list[bytes | str] = []
+            async for key in redis.scan_iter(match=f"{_glob_escape(prefix)}*", count=500):
+                batch.append(key)
+                if len(batch) >= 500:
+                    others += await redis.unlink(*batch)
+                    batch = []
+            if batch:
+                others += await redis.unlink(*batch)
+            if others:
+                actions.append(f"deleted {others} other keys under {prefix}")
     return ProvisionResult.from_actions(actions)
+
+
+def _glob_escape(prefix: str) -> str:
+    """Escape Redis glob characters so ``prefix`` matches only itself."""
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in prefix)
