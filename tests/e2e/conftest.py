@@ -25,6 +25,14 @@ BASE_URL = os.environ.get("SOUK_E2E_BASE_URL")
 ENDPOINTS = os.environ.get("SOUK_E2E_ENDPOINTS")
 
 
+def _read_endpoints(path: Path) -> dict[str, str]:
+    """Read the ``{service: base URL}`` file that ``make cluster-up`` writes."""
+    if not path.is_file():
+        pytest.fail(f"SOUK_E2E_ENDPOINTS={path} does not exist (run make cluster-up)")
+    endpoints: dict[str, str] = json.loads(path.read_text())
+    return endpoints
+
+
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
 async def base_urls(tmp_path_factory) -> AsyncIterator[dict[str, str]]:
     services = list(discover_services())
@@ -32,10 +40,7 @@ async def base_urls(tmp_path_factory) -> AsyncIterator[dict[str, str]]:
     if missing:
         pytest.skip(f"journeys need every service; not installed: {', '.join(sorted(missing))}")
     if ENDPOINTS:
-        path = Path(ENDPOINTS)
-        if not path.is_file():
-            pytest.fail(f"SOUK_E2E_ENDPOINTS={ENDPOINTS} does not exist (run make cluster-up)")
-        yield json.loads(path.read_text())
+        yield _read_endpoints(Path(ENDPOINTS))
         return
     if BASE_URL:
         yield dict.fromkeys(services, BASE_URL)
