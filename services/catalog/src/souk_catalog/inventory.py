@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk_catalog.metrics import INVENTORY_RESERVATIONS, LOW_STOCK_EVENTS
 from souk_catalog.models import Product, Reservation, StockOrder
+from souk_common.db import on_commit
 from souk_common.events.outbox import Outbox
 from souk_common.logging import get_logger
-from souk_common.metrics import count_on_commit
 from souk_common.telemetry import annotate
 from souk_contracts.events import (
     InventoryRejectedV1,
@@ -129,7 +129,7 @@ async def reserve_order(
             "inventory.rejected",
             InventoryRejectedV1(order_id=order_id, buyer_id=buyer_id, lines=rejected),
         )
-        count_on_commit(session, INVENTORY_RESERVATIONS, REJECTED)
+        on_commit(session, INVENTORY_RESERVATIONS.labels(REJECTED).inc)
         log.info("order_rejected", order_id=str(order_id), reasons=[r.reason for r in rejected])
         return REJECTED
     reserved: list[ReservedLineV1] = []
@@ -172,7 +172,7 @@ async def reserve_order(
             payment_method=payment_method,
         ),
     )
-    count_on_commit(session, INVENTORY_RESERVATIONS, RESERVED)
+    on_commit(session, INVENTORY_RESERVATIONS.labels(RESERVED).inc)
     log.info("order_reserved", order_id=str(order_id), total=str(total))
     return RESERVED
 
@@ -191,7 +191,7 @@ async def _signal_low_stock(
             threshold=threshold,
         ),
     )
-    count_on_commit(session, LOW_STOCK_EVENTS)
+    on_commit(session, LOW_STOCK_EVENTS.inc)
 
 
 async def _transition(

@@ -11,8 +11,8 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy import event as sqlalchemy_event
 
+from souk_common.db import on_commit
 from souk_common.events import BatchEventHandler
-from souk_common.metrics import count_on_commit
 
 from .consumer_helpers import (
     outcome_count,
@@ -54,7 +54,7 @@ async def test_a_failing_entry_costs_the_others_nothing_and_its_queued_work_is_d
     async def handler(event, session):
         calls.append(event.data["n"])
         await events_db.record_effect(event, session)
-        count_on_commit(session, applied)
+        on_commit(session, applied.inc)
         if event.data["n"] == 3:
             raise ValueError("bad line")
 

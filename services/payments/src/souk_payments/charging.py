@@ -28,9 +28,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from souk_common.db import on_commit
 from souk_common.events.outbox import Outbox
 from souk_common.logging import get_logger
-from souk_common.metrics import count_on_commit
 from souk_common.telemetry import annotate
 from souk_contracts.events import PaymentFailedV1, PaymentRefundedV1, PaymentSucceededV1
 from souk_payments import ledger
@@ -147,7 +147,7 @@ async def charge_order(
             ),
         )
     await session.flush()
-    count_on_commit(session, PAYMENTS, payment.status)
+    on_commit(session, PAYMENTS.labels(payment.status).inc)
     log.info(
         "payment_decided",
         order_id=str(order_id),
@@ -202,6 +202,6 @@ async def cancel_order(
         ),
     )
     await session.flush()
-    count_on_commit(session, PAYMENTS, REFUNDED)
+    on_commit(session, PAYMENTS.labels(REFUNDED).inc)
     log.info("payment_refunded", order_id=str(order_id), amount=str(amount))
     return REFUNDED

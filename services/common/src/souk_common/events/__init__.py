@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from souk_common.events.consumer import ConsumerGroupRunner, EventHandler
     from souk_common.events.envelope import CloudEvent, MalformedEventError
     from souk_common.events.handling import BatchEventHandler
-    from souk_common.events.outbox import Outbox
-    from souk_common.events.relay import OutboxRelay, install_commit_hook
+    from souk_common.events.outbox import Outbox, wake_on_commit
+    from souk_common.events.relay import OutboxRelay
     from souk_common.events.streams import dead_letter_key, stream_key
     from souk_common.events.tables import EventTables, create_event_tables, event_tables
 
@@ -34,7 +34,7 @@ _EXPORTS: dict[str, str] = {
     "create_event_tables": "souk_common.events.tables",
     "dead_letter_key": "souk_common.events.streams",
     "event_tables": "souk_common.events.tables",
-    "install_commit_hook": "souk_common.events.relay",
+    "wake_on_commit": "souk_common.events.outbox",
     "stream_key": "souk_common.events.streams",
 }
 __getattr__ = lazy_exports(__name__, _EXPORTS)
@@ -51,6 +51,6 @@ __all__ = [
     "create_event_tables",
     "dead_letter_key",
     "event_tables",
-    "install_commit_hook",
     "stream_key",
+    "wake_on_commit",
 ]
