@@ -36,7 +36,6 @@ from souk_common.telemetry import annotate
 from souk_contracts import UserRegisteredV1
 
 log = get_logger(__name__)
-USER_REGISTERED = "user.registered"
 
 
 def utcnow() -> datetime:
@@ -72,7 +71,7 @@ async def register_user(
     payload = UserRegisteredV1(
         user_id=user.id, email=user.email, display_name=user.display_name, role=request.role
     )
-    await outbox.add(session, USER_REGISTERED, payload)
+    await outbox.add(session, payload)
     on_commit(session, USERS_REGISTERED.labels(user.role).inc)
     annotate(user_id=user.id)
     log.info("user_registered", user_id=str(user.id), role=user.role)

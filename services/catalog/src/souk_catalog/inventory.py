@@ -126,7 +126,6 @@ async def reserve_order(
         )
         await outbox.add(
             session,
-            "inventory.rejected",
             InventoryRejectedV1(order_id=order_id, buyer_id=buyer_id, lines=rejected),
         )
         on_commit(session, INVENTORY_RESERVATIONS.labels(REJECTED).inc)
@@ -162,7 +161,6 @@ async def reserve_order(
     currency = products[next(iter(lines))].currency
     await outbox.add(
         session,
-        "inventory.reserved",
         InventoryReservedV1(
             order_id=order_id,
             buyer_id=buyer_id,
@@ -183,7 +181,6 @@ async def _signal_low_stock(
     """Emit ``product.low_stock`` and count it (once, when the threshold is crossed)."""
     await outbox.add(
         session,
-        "product.low_stock",
         ProductLowStockV1(
             product_id=product.id,
             seller_id=product.seller_id,
@@ -241,9 +238,7 @@ async def release_order(session: AsyncSession, outbox: Outbox, order_id: uuid.UU
         reservation.status = RELEASED
     await session.flush()
     lines = [ReleasedLineV1(product_id=r.product_id, quantity=r.quantity) for r in held]
-    await outbox.add(
-        session, "inventory.released", InventoryReleasedV1(order_id=order_id, lines=lines)
-    )
+    await outbox.add(session, InventoryReleasedV1(order_id=order_id, lines=lines))
     log.info("order_released", order_id=str(order_id))
     return True
 

@@ -25,7 +25,8 @@ from redis.asyncio import Redis
 from souk_common.correlation import CorrelationIdMiddleware, correlated_http_client
 from souk_common.db import Database
 from souk_common.errors import install_error_handlers
-from souk_common.events.consumer import ConsumerGroupRunner, EventHandler
+from souk_common.events.consumer import ConsumerGroupRunner
+from souk_common.events.handlers import PayloadHandlers, by_event_type
 from souk_common.events.inbox_pruning import InboxPruner
 from souk_common.events.outbox import Outbox
 from souk_common.events.relay import OutboxRelay
@@ -66,7 +67,7 @@ class ServiceRuntime:
 
 
 RuntimeHook = Callable[[ServiceRuntime], Awaitable[None]]
-HandlerFactory = Callable[[ServiceRuntime], Mapping[str, EventHandler]]
+HandlerFactory = Callable[[ServiceRuntime], PayloadHandlers]
 KeySourceFactory = Callable[[ServiceRuntime], Awaitable[KeySource]]
 ReadinessFactory = Callable[[ServiceRuntime], Mapping[str, ReadinessCheck]]
 BackgroundLoop = Callable[[ServiceRuntime, asyncio.Event], Coroutine[Any, Any, None]]
@@ -137,7 +138,7 @@ def _build_workers(runtime: ServiceRuntime, definition: ServiceDefinition) -> No
             group=settings.service_name,
             consumer=settings.consumer_name,
             streams=[stream_key(settings.stream_prefix, s) for s in definition.subscribes],
-            handlers=definition.handlers(runtime),
+            handlers=by_event_type(definition.handlers(runtime)),
             prefix=settings.stream_prefix,
             batch_size=settings.stream_batch_size,
             block_ms=settings.stream_block_ms,

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from souk_common.correlation import correlation_scope, get_correlation_id
 from souk_common.events import Outbox, dead_letter_key
 
-from .conftest import GROUP
+from .conftest import GROUP, ThingHappened
 from .consumer_helpers import (
     dead_letters,
     eventually,
@@ -263,7 +263,7 @@ async def test_correlation_id_and_trace_context_follow_the_event(
     outbox = Outbox(events_db.tables, "orders", redis_prefix)
     with tracer.start_as_current_span("POST /api/orders") as producer, correlation_scope("req-42"):
         async with events_db.sessions() as session, session.begin():
-            await outbox.add(session, "thing.happened", {"n": 1})
+            await outbox.add(session, ThingHappened(n=1))
     await events_db.relay(redis_client).publish_once()
     runner = events_db.runner(
         redis_client, redis_prefix, handlers={"thing.happened": handler}, tracer=tracer

@@ -142,7 +142,6 @@ async def place_order(
     record_status(session, order, OrderStatus.PENDING, "placed", effects.publisher, at=now)
     await effects.outbox.add(
         session,
-        "order.placed",
         OrderPlacedV1(
             order_id=order.id,
             buyer_id=order.buyer_id,

@@ -146,12 +146,12 @@ async def _emit_outcome(
         payload: OrderConfirmedV1 | OrderRejectedV1 | OrderCancelledV1 = OrderConfirmedV1(
             order_id=order.id, buyer_id=order.buyer_id, total=order.total, currency=order.currency
         )
-        await outbox.add(session, "order.confirmed", payload)
+        await outbox.add(session, payload)
     elif status is OrderStatus.REJECTED:
         payload = OrderRejectedV1(
             order_id=order.id, buyer_id=order.buyer_id, reasons=rejection_reasons or [reason]
         )
-        await outbox.add(session, "order.rejected", payload)
+        await outbox.add(session, payload)
     elif status is OrderStatus.CANCELLED:
         payload = OrderCancelledV1(order_id=order.id, buyer_id=order.buyer_id, reason=reason)
-        await outbox.add(session, "order.cancelled", payload)
+        await outbox.add(session, payload)

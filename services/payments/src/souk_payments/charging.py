@@ -124,7 +124,6 @@ async def charge_order(
         await ledger.post_capture(session, payment, amount)
         await outbox.add(
             session,
-            "payment.succeeded",
             PaymentSucceededV1(
                 order_id=order_id,
                 buyer_id=buyer_id,
@@ -138,7 +137,6 @@ async def charge_order(
         payment.failure_reason = result.decline_code or "declined"
         await outbox.add(
             session,
-            "payment.failed",
             PaymentFailedV1(
                 order_id=order_id,
                 buyer_id=buyer_id,
@@ -191,7 +189,6 @@ async def cancel_order(
     await ledger.post_refund(session, payment, amount)
     await outbox.add(
         session,
-        "payment.refunded",
         PaymentRefundedV1(
             order_id=order_id,
             buyer_id=payment.buyer_id,

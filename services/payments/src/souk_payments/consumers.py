@@ -1,6 +1,6 @@
 """Stream handlers of the consumer group ``payments`` on the catalog and orders streams.
 
-Each handler parses the versioned payload and calls one use case of
+Each handler takes its versioned payload (parsed by the runner) and calls one use case of
 :mod:`souk_payments.charging` in the runner's transaction (which also records the event id in
 the inbox). The use cases are idempotent per order too, so a re-emitted event with a new id
 never charges or refunds twice.
@@ -8,13 +8,11 @@ never charges or refunds twice.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk_common.app import ServiceRuntime
-from souk_common.events.consumer import EventHandler
 from souk_common.events.envelope import CloudEvent
+from souk_common.events.handlers import PayloadHandlers
 from souk_common.events.outbox import Outbox
 from souk_contracts.events import InventoryReservedV1, OrderCancelledV1
 from souk_payments import charging
@@ -26,12 +24,13 @@ PROVIDER_KEY = "payment_provider"
 
 def payment_handlers(
     outbox: Outbox, provider: PaymentProvider, policy: charging.RetryPolicy
-) -> Mapping[str, EventHandler]:
+) -> PayloadHandlers:
     """Return the handlers for the events payments reacts to."""
 
-    async def on_inventory_reserved(event: CloudEvent, session: AsyncSession) -> None:
+    async def on_inventory_reserved(
+        payload: InventoryReservedV1, _: CloudEvent, session: AsyncSession
+    ) -> None:
         """Charge the order's authoritative total with the buyer's payment method."""
-        payload = InventoryReservedV1.model_validate(event.data)
         await charging.charge_order(
             session,
             outbox,
@@ -44,17 +43,18 @@ def payment_handlers(
             token=payload.payment_method,
         )
 
-    async def on_order_cancelled(event: CloudEvent, session: AsyncSession) -> None:
+    async def on_order_cancelled(
+        payload: OrderCancelledV1, _: CloudEvent, session: AsyncSession
+    ) -> None:
         """Refund a captured payment, or make sure the order is never charged."""
-        payload = OrderCancelledV1.model_validate(event.data)
         await charging.cancel_order(
             session, outbox, provider, policy, order_id=payload.order_id, buyer_id=payload.buyer_id
         )
 
-    return {"inventory.reserved": on_inventory_reserved, "order.cancelled": on_order_cancelled}
+    return {InventoryReservedV1: on_inventory_reserved, OrderCancelledV1: on_order_cancelled}
 
 
-def build_handlers(runtime: ServiceRuntime) -> Mapping[str, EventHandler]:
+def build_handlers(runtime: ServiceRuntime) -> PayloadHandlers:
     """Return the handler for each event type payments consumes (``ServiceDefinition``).
 
     The provider is kept in ``runtime.extras["payment_provider"]`` (a test may read it there).

@@ -16,14 +16,14 @@ from souk_common.lazy import lazy_exports
 if TYPE_CHECKING:
     from souk_common.events.consumer import ConsumerGroupRunner, EventHandler
     from souk_common.events.envelope import CloudEvent, MalformedEventError
-    from souk_common.events.handling import BatchEventHandler
+    from souk_common.events.handlers import BatchEventHandler
     from souk_common.events.outbox import Outbox, wake_on_commit
     from souk_common.events.relay import OutboxRelay
     from souk_common.events.streams import dead_letter_key, stream_key
     from souk_common.events.tables import EventTables, create_event_tables, event_tables
 
 _EXPORTS: dict[str, str] = {
-    "BatchEventHandler": "souk_common.events.handling",
+    "BatchEventHandler": "souk_common.events.handlers",
     "CloudEvent": "souk_common.events.envelope",
     "ConsumerGroupRunner": "souk_common.events.consumer",
     "EventHandler": "souk_common.events.consumer",

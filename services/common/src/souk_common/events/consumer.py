@@ -27,11 +27,11 @@ from redis.exceptions import ResponseError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk_common.events.backoff import Backoff, describe_error, wait_for_stop
+from souk_common.events.handlers import EventHandler
 from souk_common.events.handling import (
     ACKED_OUTCOMES,
     IGNORED,
     EntryHandler,
-    EventHandler,
     StreamEntry,
     look_up_deliveries,
     parse_entries,

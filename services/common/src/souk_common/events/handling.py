@@ -9,7 +9,7 @@ into the inbox, so a redelivered event whose effect already committed is a no-op
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -25,34 +25,12 @@ from souk_common.correlation import correlation_scope
 from souk_common.events.backoff import describe_error, is_connection_error
 from souk_common.events.dead_letter import DeadLetter, move_to_dead_letter
 from souk_common.events.envelope import CloudEvent, MalformedEventError
+from souk_common.events.handlers import BatchEventHandler, EventHandler
 from souk_common.logging import get_logger
 from souk_common.metrics import STREAM_EVENTS, STREAM_HANDLER_DURATION
 from souk_common.telemetry import consumer_span, span_context_of
 
 log = get_logger(__name__)
-
-EventHandler = Callable[[CloudEvent, AsyncSession], Awaitable[None]]
-"""Handles one event inside the transaction that records it in the inbox; must not commit."""
-
-
-@dataclass(frozen=True)
-class BatchEventHandler:
-    """Handles a run of consecutive events of one type in one call, e.g. one ``INSERT``.
-
-    It runs inside the read's transaction and must not commit.
-
-    Register it in a service's handlers like a plain :data:`EventHandler` (it is one: called
-    with a single event it handles a batch of one, which is how a retried entry runs). The
-    price of the throughput: one CONSUMER span per run, linked to every producer span,
-    instead of one child span per event.
-    """
-
-    handle: Callable[[Sequence[CloudEvent], AsyncSession], Awaitable[None]]
-
-    async def __call__(self, event: CloudEvent, session: AsyncSession) -> None:
-        """Handle one event as a batch of one."""
-        await self.handle([event], session)
-
 
 # The inbox table is ``souk_common.events.tables.INBOX_TABLE`` in every service database.
 _INBOX_INSERT_MANY = text_clause(

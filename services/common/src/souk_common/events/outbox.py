@@ -1,6 +1,7 @@
 """Writing events through the transactional outbox.
 
-A use case calls :meth:`Outbox.add` with the same session that changes its state, so the event
+A use case calls :meth:`Outbox.add` with a payload model (which names its own event type,
+``event_type``) and the same session that changes its state, so the event
 row commits (or rolls back) with the change. The relay (``souk_common.events.relay``)
 publishes committed rows later; it may publish a row twice after a crash, which consumers'
 inboxes absorb. A relay that wants to hear of committed rows at once (rather than at its next
@@ -10,8 +11,8 @@ poll) subscribes to a sessionmaker with :func:`wake_on_commit`.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 from pydantic import BaseModel
 from sqlalchemy import insert
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk_common.db import on_commit
 from souk_common.events.envelope import CloudEvent
+from souk_common.events.handlers import event_type_of
 from souk_common.events.streams import stream_key
 from souk_common.events.tables import EventTables
 
@@ -61,18 +63,13 @@ class Outbox:
         self.service = service
         self.stream = stream_key(prefix, service)
 
-    async def add(
-        self,
-        session: AsyncSession,
-        type: str,
-        data: BaseModel | Mapping[str, Any],
-    ) -> CloudEvent:
-        """Stage ``data`` as event ``type`` in the session's transaction and return it."""
-        payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else dict(data)
-        event = CloudEvent.create(type, self.service, payload)
+    async def add(self, session: AsyncSession, payload: BaseModel) -> CloudEvent:
+        """Stage ``payload`` as an event of its model's type in the session's transaction."""
+        event_type = event_type_of(type(payload))
+        event = CloudEvent.create(event_type, self.service, payload.model_dump(mode="json"))
         await session.execute(
             insert(self.table).values(
-                event_id=event.id, stream=self.stream, type=type, fields=event.to_fields()
+                event_id=event.id, stream=self.stream, type=event_type, fields=event.to_fields()
             )
         )
         targets = session.info.get(_WAKES)
