@@ -12,7 +12,6 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk_auth.components import components
 from souk_auth.config import AuthSettings
 from souk_auth.main import create_app
 from souk_auth.schemas import RegisterRequest
@@ -136,6 +135,7 @@ class AuthApi:
     async def admin_tokens(self, email: str = "root@souk.test") -> dict[str, Any]:
         """Create an admin through the use case (as the seed does) and log in."""
         runtime = self.app.state.runtime
+        parts = self.app.state.context
         request = RegisterRequest.model_validate(
             {"email": email, "password": PASSWORD, "display_name": "Root", "role": "admin"}
         )
@@ -143,8 +143,8 @@ class AuthApi:
         async with runtime.database.sessions() as session, session.begin():
             await register_user(
                 session,
-                runtime.outbox,
-                components(runtime).passwords,
+                parts.outbox,
+                parts.passwords,
                 request,
                 may_grant_admin=True,
             )

@@ -11,8 +11,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk_catalog import inventory
-from souk_catalog.config import CatalogSettings
-from souk_common.app import ServiceRuntime
+from souk_catalog.context import CatalogContext
 from souk_common.events.envelope import CloudEvent
 from souk_common.events.handlers import PayloadHandlers
 from souk_common.events.outbox import Outbox
@@ -53,10 +52,6 @@ def order_handlers(outbox: Outbox, policy: inventory.StockPolicy) -> PayloadHand
     }
 
 
-def build_handlers(runtime: ServiceRuntime) -> PayloadHandlers:
-    """Return the handler for each event type catalog consumes (``ServiceDefinition``)."""
-    if runtime.outbox is None:
-        raise RuntimeError("the catalog app was built without event tables")
-    settings = runtime.settings
-    threshold = settings.low_stock_threshold if isinstance(settings, CatalogSettings) else 5
-    return order_handlers(runtime.outbox, inventory.StockPolicy(threshold))
+def build_handlers(context: CatalogContext) -> PayloadHandlers:
+    """Return the handler for each payload model catalog consumes (``ServiceDefinition``)."""
+    return order_handlers(context.outbox, context.policy)

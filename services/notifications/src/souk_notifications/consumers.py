@@ -24,6 +24,7 @@ from souk_contracts.events import (
     UserRegisteredV1,
 )
 from souk_notifications import messages
+from souk_notifications.config import NotificationsSettings
 from souk_notifications.service import notify
 
 P = TypeVar("P", bound=EventPayload)
@@ -62,7 +63,7 @@ def buyer_handler(compose: Callable[[P], messages.Message]) -> PayloadHandler[P]
     return handle
 
 
-def build_handlers(_: ServiceRuntime) -> PayloadHandlers:
+def build_handlers(_: ServiceRuntime[NotificationsSettings]) -> PayloadHandlers:
     """Return the handler for each payload model this service consumes."""
     return {
         UserRegisteredV1: on_user_registered,

@@ -8,11 +8,12 @@ are acknowledged as ``ignored`` by the runner.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk_common.app import ServiceRuntime
 from souk_common.events.envelope import CloudEvent
-from souk_common.events.handlers import PayloadHandlers
+from souk_common.events.handlers import P, PayloadHandler, PayloadHandlers
 from souk_contracts.events import (
     InventoryRejectedV1,
     InventoryReservedV1,
@@ -20,52 +21,28 @@ from souk_contracts.events import (
     PaymentSucceededV1,
 )
 from souk_orders import saga
-from souk_orders.status_feed import StatusPublisher
+from souk_orders.context import OrdersContext
 from souk_orders.transitions import Effects
 
 
 def saga_handlers(effects: Effects) -> PayloadHandlers:
     """Return the handlers for catalog's and payments' events."""
 
-    async def on_inventory_reserved(
-        payload: InventoryReservedV1, _: CloudEvent, session: AsyncSession
-    ) -> None:
-        """Store catalog's prices and mark the order reserved."""
-        await saga.on_inventory_reserved(session, effects, payload)
+    def run(use_case: Callable[[AsyncSession, Effects, P], Awaitable[object]]) -> PayloadHandler[P]:
+        async def handle(payload: P, _: CloudEvent, session: AsyncSession) -> None:
+            await use_case(session, effects, payload)
 
-    async def on_inventory_rejected(
-        payload: InventoryRejectedV1, _: CloudEvent, session: AsyncSession
-    ) -> None:
-        """Reject the order and emit its rejection."""
-        await saga.on_inventory_rejected(session, effects, payload)
-
-    async def on_payment_succeeded(
-        payload: PaymentSucceededV1, _: CloudEvent, session: AsyncSession
-    ) -> None:
-        """Confirm the order and emit its confirmation."""
-        await saga.on_payment_succeeded(session, effects, payload)
-
-    async def on_payment_failed(
-        payload: PaymentFailedV1, _: CloudEvent, session: AsyncSession
-    ) -> None:
-        """Cancel the order and emit its cancellation."""
-        await saga.on_payment_failed(session, effects, payload)
+        handle.__doc__ = use_case.__doc__
+        return handle
 
     return {
-        InventoryReservedV1: on_inventory_reserved,
-        InventoryRejectedV1: on_inventory_rejected,
-        PaymentSucceededV1: on_payment_succeeded,
-        PaymentFailedV1: on_payment_failed,
+        InventoryReservedV1: run(saga.on_inventory_reserved),
+        InventoryRejectedV1: run(saga.on_inventory_rejected),
+        PaymentSucceededV1: run(saga.on_payment_succeeded),
+        PaymentFailedV1: run(saga.on_payment_failed),
     }
 
 
-def effects_of(runtime: ServiceRuntime) -> Effects:
-    """Return the outbox and status publisher of a running orders service."""
-    if runtime.outbox is None:
-        raise RuntimeError("the orders app was built without event tables")
-    return Effects(runtime.outbox, StatusPublisher(runtime.redis, runtime.settings.stream_prefix))
-
-
-def build_handlers(runtime: ServiceRuntime) -> PayloadHandlers:
-    """Return the handler for each event type orders consumes (``ServiceDefinition``)."""
-    return saga_handlers(effects_of(runtime))
+def build_handlers(context: OrdersContext) -> PayloadHandlers:
+    """Return the handler for each payload model orders consumes (``ServiceDefinition``)."""
+    return saga_handlers(context.effects)

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk_common.app import ServiceRuntime
 from souk_common.events.envelope import CloudEvent
 from souk_common.events.handlers import PayloadHandlers
 from souk_common.events.outbox import Outbox
 from souk_contracts.events import InventoryReservedV1, OrderCancelledV1
 from souk_payments import charging
-from souk_payments.config import PaymentsSettings
-from souk_payments.provider import PaymentProvider, RedisMemory, build_provider
-
-PROVIDER_KEY = "payment_provider"
+from souk_payments.context import PaymentsContext
+from souk_payments.provider import PaymentProvider
 
 
 def payment_handlers(
@@ -54,22 +51,6 @@ def payment_handlers(
     return {InventoryReservedV1: on_inventory_reserved, OrderCancelledV1: on_order_cancelled}
 
 
-def build_handlers(runtime: ServiceRuntime) -> PayloadHandlers:
-    """Return the handler for each event type payments consumes (``ServiceDefinition``).
-
-    The provider is kept in ``runtime.extras["payment_provider"]`` (a test may read it there).
-    """
-    if runtime.outbox is None:
-        raise RuntimeError("the payments app was built without event tables")
-    settings = runtime.settings
-    # The simulated provider's idempotency memory lives in Redis, shared by every replica.
-    memory = RedisMemory(runtime.redis, f"{settings.stream_prefix}payments:provider:")
-    if isinstance(settings, PaymentsSettings):
-        provider = build_provider(settings.payment_provider, memory)
-        policy = charging.RetryPolicy(
-            settings.provider_attempts, settings.provider_backoff_ms / 1000
-        )
-    else:  # a generic ServiceSettings (tools): the defaults
-        provider, policy = build_provider("simulated", memory), charging.RetryPolicy()
-    runtime.extras[PROVIDER_KEY] = provider
-    return payment_handlers(runtime.outbox, provider, policy)
+def build_handlers(context: PaymentsContext) -> PayloadHandlers:
+    """Return the handler for each payload model payments consumes (``ServiceDefinition``)."""
+    return payment_handlers(context.outbox, context.provider, context.policy)

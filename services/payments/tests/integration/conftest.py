@@ -59,7 +59,7 @@ class Payments:
 
     @property
     def provider(self) -> Any:
-        return self.app.state.runtime.extras["payment_provider"]
+        return self.app.state.context.provider
 
     async def publish(self, producer: str, event: CloudEvent) -> None:
         await self.redis.xadd(stream_key(self.prefix, producer), event.to_fields())
