@@ -180,7 +180,7 @@ async def list_orders(
     more = len(rows) > limit
     return OrderPage(
         items=[order_out(order) for order in page],
-        next_cursor=repository.encode_cursor(page[-1]) if more else None,
+        next_cursor=repository.cursor_after(page[-1]) if more else None,
     )
 
 
