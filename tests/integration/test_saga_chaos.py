@@ -185,22 +185,25 @@ async def test_saga_invariants_hold_under_crashes_and_redelivery(tmp_path):
         for product_id in initial:
             assert confirmed_units[product_id] == held[(product_id, "sold")], product_id
 
-        # Payments: one capture at most, a refund for every cancelled captured order.
-        postings = Counter(
-            (str(r["order_id"]), r["kind"])
-            for r in await fetch(
-                stack, "payments", "SELECT DISTINCT order_id, kind, direction FROM ledger_entries"
-            )
-        )
+        # Payments: one capture at most, a refund for every cancelled captured order. Every
+        # posting is one debit and one credit row, so each row counts once per direction.
+        postings: Counter[tuple[str, str, str]] = Counter()
+        for r in await fetch(
+            stack,
+            "payments",
+            "SELECT order_id, kind, direction, count(*) AS n FROM ledger_entries "
+            "GROUP BY order_id, kind, direction",
+        ):
+            postings[(str(r["order_id"]), r["kind"], r["direction"])] = int(r["n"])
         payments = {
             str(r["order_id"]): r["status"]
             for r in await fetch(stack, "payments", "SELECT order_id, status FROM payments")
         }
         for order_id, order_status in status.items():
-            captures = (
-                postings[(order_id, "capture")] // 2 if postings[(order_id, "capture")] else 0
-            )
-            refunds = postings[(order_id, "refund")] // 2 if postings[(order_id, "refund")] else 0
+            captures = postings[(order_id, "capture", "debit")]
+            refunds = postings[(order_id, "refund", "debit")]
+            assert captures == postings[(order_id, "capture", "credit")], order_id
+            assert refunds == postings[(order_id, "refund", "credit")], order_id
             assert captures <= 1
             assert refunds <= 1
             if order_status == "CONFIRMED":
