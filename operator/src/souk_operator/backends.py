@@ -1,8 +1,9 @@
 """PostgreSQL and Redis adapters: thin seams over :mod:`souk_common.provisioning`.
 
-The reconciler talks to databases and streams only through :class:`Backends`, so tests of
-the use cases can substitute a fake, and the operator runs exactly the provisioning code the
-local stack runs. Only what ``souk_common`` lacks lives here: removing one consumer group.
+The reconciler talks to databases and streams only through :class:`Backends`, so the operator
+runs exactly the provisioning code the local stack runs; the envtest tier exercises it against
+real PostgreSQL and Redis. Only what ``souk_common`` lacks lives here: removing one consumer
+group.
 """
 
 from __future__ import annotations
