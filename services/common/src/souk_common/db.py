@@ -10,7 +10,7 @@ notification, waking the outbox relay) is registered with :func:`on_commit`: the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -81,6 +81,14 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+def sql_values(values: Iterable[str]) -> str:
+    """Return ``values`` as a SQL list of literals (``'A', 'B'``), for a CHECK constraint.
+
+    Only for values defined in code (a ``StrEnum``'s members), never for user input.
+    """
+    return ", ".join(f"'{value}'" for value in values)
 
 
 def get_database(request: Request) -> Database:

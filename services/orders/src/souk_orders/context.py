@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from souk_common.app import ServiceRuntime
 from souk_orders.config import OrdersSettings
-from souk_orders.status_feed import StatusPublisher
+from souk_orders.status_hints import StatusPublisher
 from souk_orders.transitions import Effects
 
 

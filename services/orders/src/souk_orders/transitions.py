@@ -26,7 +26,7 @@ from souk_contracts.events import OrderCancelledV1, OrderConfirmedV1, OrderRejec
 from souk_orders.metrics import ORDERS, SAGA_DURATION, TERMINATIONS
 from souk_orders.models import Order, OrderStatusChange
 from souk_orders.states import OrderStatus, Trigger, decide, is_terminal
-from souk_orders.status_feed import StatusPublisher
+from souk_orders.status_hints import StatusPublisher
 
 log = get_logger(__name__)
 

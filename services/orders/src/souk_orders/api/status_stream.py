@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from souk_common.security import CurrentUser
 from souk_orders.api.deps import ContextDep
-from souk_orders.feed import read_history, status_events
+from souk_orders.status_stream import read_history, status_events
 
 router = APIRouter(prefix="/api/orders", tags=["orders"])
 

@@ -1,10 +1,11 @@
-"""Change notification for the live status feed: Redis pub/sub, published after commit.
+"""Status hints for the live status stream: Redis pub/sub messages, published after commit.
 
 A transition registers :meth:`StatusPublisher.announce` with :func:`souk_common.db.on_commit`;
 once the transaction commits, the new status is published on
 ``{STREAM_PREFIX}orders:status:{order_id}``. The message is only a hint ("read the order
-again"): the feed re-reads the database on every message and also every few seconds, so a
-lost message (Redis down, a publish racing a subscribe) only delays an update.
+again"): the stream (:mod:`souk_orders.status_stream`) re-reads the database on every
+message and also every few seconds, so a lost message (Redis down, a publish racing a
+subscribe) only delays an update.
 """
 
 from __future__ import annotations
