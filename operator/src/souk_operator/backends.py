@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
-from souk_common.events.streams import stream_key
 from souk_common.provisioning import (
     ProvisionResult,
     TemporaryProvisioningError,
@@ -23,6 +22,7 @@ from souk_common.provisioning import (
     ensure_service_database,
     ensure_streams,
 )
+from souk_common.streams import stream_key
 
 CONNECT_TIMEOUT = 10.0
 

@@ -42,3 +42,15 @@ def test_registry_binds_every_handler_and_the_configured_interval():
     assert len(registry._changing.get_all_handlers()) == 4  # resume, create, update, delete
     assert len(registry._activities.get_all_handlers()) == 2  # startup, cleanup
     assert len(registry._watching.get_all_handlers()) == 1  # Deployment events
+
+
+def test_the_operator_loads_no_web_stack_nor_orm():
+    code = (
+        "import sys, souk_operator.main;"
+        "heavy = ('fastapi', 'starlette', 'sqlalchemy', 'uvicorn', 'alembic');"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == "[]"

@@ -34,7 +34,6 @@ from souk_common.events.handlers import PayloadHandlers, by_event_type
 from souk_common.events.inbox_pruning import InboxPruner
 from souk_common.events.outbox import Outbox
 from souk_common.events.relay import OutboxRelay
-from souk_common.events.streams import stream_key
 from souk_common.events.tables import EventTables
 from souk_common.health import ReadinessCheck, health_router
 from souk_common.logging import configure_logging, get_logger
@@ -42,6 +41,7 @@ from souk_common.metrics import HttpMetricsMiddleware, metrics_router
 from souk_common.migrations import pending_migrations
 from souk_common.security import JwksKeySource, KeySource, TokenVerifier
 from souk_common.settings import ServiceSettings
+from souk_common.streams import stream_key
 from souk_common.telemetry import configure_tracing, instrument_app, instrument_engines
 
 log = get_logger(__name__)

@@ -39,10 +39,10 @@ from souk_common.events.handling import (
     parse_entries,
     text,
 )
-from souk_common.events.streams import dead_letter_key
 from souk_common.events.tables import EventTables
 from souk_common.logging import get_logger
 from souk_common.metrics import STREAM_EVENTS, STREAM_LAG, STREAM_PENDING
+from souk_common.streams import dead_letter_key
 from souk_common.telemetry import get_tracer
 
 __all__ = ["ConsumerGroupRunner", "EventHandler"]

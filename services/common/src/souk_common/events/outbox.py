@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from souk_common.db import on_commit
 from souk_common.events.envelope import CloudEvent
 from souk_common.events.handlers import event_type_of
-from souk_common.events.streams import stream_key
 from souk_common.events.tables import EventTables
+from souk_common.streams import stream_key
 
 _WAKES = "souk_outbox_wakes"
 
