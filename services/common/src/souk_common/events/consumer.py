@@ -29,16 +29,16 @@ from redis.exceptions import ResponseError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk_common.events.backoff import Backoff, describe_error, wait_for_stop
-from souk_common.events.handlers import EventHandler
-from souk_common.events.handling import (
+from souk_common.events.entries import (
     ACKED_OUTCOMES,
     IGNORED,
-    EntryHandler,
     StreamEntry,
     look_up_deliveries,
     parse_entries,
     text,
 )
+from souk_common.events.handlers import EventHandler
+from souk_common.events.handling import EntryHandler
 from souk_common.events.tables import EventTables
 from souk_common.logging import get_logger
 from souk_common.metrics import STREAM_EVENTS, STREAM_LAG, STREAM_PENDING
