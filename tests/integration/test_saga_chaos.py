@@ -26,7 +26,7 @@ from tests.support.shop import TERMINAL_STATUSES, ShopClient
 from tests.support.stack import isolated_stack
 
 # 500 orders with restarts take ~2 minutes on an idle 2-core machine; leave room for a busy one.
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
+pytestmark = pytest.mark.timeout(900)
 
 ORDERS = 500
 BUYERS = 25

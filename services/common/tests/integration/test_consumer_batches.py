@@ -7,7 +7,6 @@ of events in one call.
 
 from __future__ import annotations
 
-import pytest
 from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy import event as sqlalchemy_event
 
@@ -19,8 +18,6 @@ from .consumer_helpers import (
     pending_count,
     publish,
 )
-
-pytestmark = pytest.mark.integration
 
 
 def count_commits(events_db) -> list[int]:

@@ -31,8 +31,6 @@ from .consumer_helpers import (
     run_until,
 )
 
-pytestmark = pytest.mark.integration
-
 
 async def test_handles_each_entry_once_acks_it_and_counts_ok(
     events_db, redis_client, redis_prefix, orders_stream

@@ -12,8 +12,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from souk_common.events import CloudEvent
 
-pytestmark = pytest.mark.integration
-
 
 async def stream_event_ids(redis: Redis, stream: str) -> list[str]:
     return [CloudEvent.from_fields(fields).id for _, fields in await redis.xrange(stream)]
