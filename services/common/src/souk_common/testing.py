@@ -22,7 +22,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import asyncpg
 import httpx
@@ -159,13 +159,33 @@ class TokenIssuer:
 T = TypeVar("T")
 
 
+@overload
 async def eventually(
-    probe: Callable[[], Awaitable[T] | T],
+    probe: Callable[[], Awaitable[T | None]],
+    *,
+    within: float = ...,
+    interval: float = ...,
+    what: str = ...,
+) -> T: ...
+
+
+@overload
+async def eventually(
+    probe: Callable[[], T | None],
+    *,
+    within: float = ...,
+    interval: float = ...,
+    what: str = ...,
+) -> T: ...
+
+
+async def eventually(
+    probe: Callable[[], Any],
     *,
     within: float = 10.0,
     interval: float = 0.025,
     what: str = "the condition",
-) -> T:
+) -> Any:
     """Call ``probe`` until it returns something truthy, and return that; fail after ``within``.
 
     ``probe`` may be sync or async. On timeout the :class:`AssertionError` names ``what`` and
@@ -185,6 +205,25 @@ async def eventually(
 def event_of(payload: BaseModel, source: str) -> CloudEvent:
     """Return a new CloudEvent carrying ``payload``, of its model's event type."""
     return CloudEvent.create(event_type_of(type(payload)), source, payload.model_dump(mode="json"))
+
+
+async def stream_entries(
+    redis: Redis, key: str, count: int = 0, *, within: float = 5.0
+) -> list[dict[str, str]]:
+    """Stream ``key``'s entries once it holds at least ``count``, decoded (``_id``: entry id)."""
+
+    async def enough() -> list[tuple[bytes, dict[bytes, bytes]]] | None:
+        entries: list[tuple[bytes, dict[bytes, bytes]]] = await redis.xrange(key)  # type: ignore[assignment]
+        return entries if len(entries) >= count else None
+
+    if count:
+        entries = await eventually(enough, within=within, what=f"{count} entries on {key}")
+    else:
+        entries = await enough() or []
+    return [
+        {k.decode(): v.decode() for k, v in fields.items()} | {"_id": entry_id.decode()}
+        for entry_id, fields in entries
+    ]
 
 
 @dataclass(frozen=True)
