@@ -37,7 +37,7 @@ from souk_common.testing import (
 )
 
 MigratedDatabase = Callable[[str], Awaitable[str]]
-AppRunner = Callable[[Callable[[Any], FastAPI], Any], Awaitable[RunningApp]]
+AppRunner = Callable[..., Awaitable[RunningApp]]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -83,14 +83,16 @@ def migrated_database(database_url: str) -> MigratedDatabase:
 async def running_app(token_issuer: TokenIssuer) -> AsyncIterator[AppRunner]:
     """``await running_app(create_app, settings)``: the app in its lifespan, with a client.
 
-    The app verifies :func:`token_issuer`'s tokens; it stops when the test ends.
+    The app verifies :func:`token_issuer`'s tokens (``own_keys=True``: its own, as auth
+    does); it stops when the test ends.
     """
     async with AsyncExitStack() as stack:
 
-        async def start(create_app: Callable[[Any], FastAPI], settings: Any) -> RunningApp:
-            return await stack.enter_async_context(
-                run_app(create_app, settings, token_issuer.verifier)
-            )
+        async def start(
+            create_app: Callable[[Any], FastAPI], settings: Any, *, own_keys: bool = False
+        ) -> RunningApp:
+            verifier = None if own_keys else token_issuer.verifier
+            return await stack.enter_async_context(run_app(create_app, settings, verifier))
 
         yield start
 
