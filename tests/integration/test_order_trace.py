@@ -11,7 +11,8 @@ import uuid
 
 import httpx
 
-from tests.support.observe import eventually, lines_with
+from souk_common.testing import eventually
+from tests.support.observe import lines_with
 from tests.support.otlp_receiver import OtlpReceiver
 from tests.support.shop import ShopClient
 from tests.support.stack import isolated_stack

@@ -14,7 +14,8 @@ import httpx
 from redis.asyncio import Redis
 
 from souk_common.events import stream_key
-from tests.support.observe import eventually, log_lines
+from souk_common.testing import eventually
+from tests.support.observe import log_lines
 from tests.support.otlp_receiver import OtlpReceiver
 from tests.support.stack import isolated_stack
 

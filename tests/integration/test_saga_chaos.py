@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 
 from souk_common.events import dead_letter_key
 from souk_common.service import discover_services
-from souk_common.testing import PG_ADMIN_URL, database_url_for
+from souk_common.testing import PG_ADMIN_URL, database_url_for, eventually
 from tests.support.shop import TERMINAL_STATUSES, ShopClient
 from tests.support.stack import isolated_stack
 
@@ -97,16 +97,12 @@ async def fetch(stack, service: str, query: str) -> list[asyncpg.Record]:
 
 
 async def wait_until_all_terminal(stack, expected: int) -> list[asyncpg.Record]:
-    terminal = "', '".join(TERMINAL_STATUSES)
-    for _ in range(600):
+    async def all_terminal() -> list[asyncpg.Record] | None:
         rows = await fetch(stack, "orders", "SELECT id, status FROM orders")
-        if len(rows) >= expected and all(row["status"] in TERMINAL_STATUSES for row in rows):
-            return rows
-        await asyncio.sleep(0.5)
-    pending = await fetch(
-        stack, "orders", f"SELECT id, status FROM orders WHERE status NOT IN ('{terminal}')"
-    )
-    raise AssertionError(f"orders not terminal after the run: {pending[:10]}")
+        done = len(rows) >= expected and all(row["status"] in TERMINAL_STATUSES for row in rows)
+        return rows if done else None
+
+    return await eventually(all_terminal, within=300, interval=0.5, what="every order terminal")
 
 
 async def test_saga_invariants_hold_under_crashes_and_redelivery(tmp_path):

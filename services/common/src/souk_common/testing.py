@@ -182,7 +182,7 @@ async def eventually(
 async def eventually(
     probe: Callable[[], Any],
     *,
-    within: float = 10.0,
+    within: float = 15.0,
     interval: float = 0.025,
     what: str = "the condition",
 ) -> Any:

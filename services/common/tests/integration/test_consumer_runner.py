@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from souk_common.correlation import correlation_scope, get_correlation_id
 from souk_common.events import Outbox, dead_letter_key
+from souk_common.testing import eventually
 
 from .conftest import GROUP, ThingHappened
 from .consumer_helpers import (
     dead_letters,
-    eventually,
     outcome_count,
     pending_count,
     publish,
@@ -312,7 +312,7 @@ async def test_run_stops_within_block_time_after_finishing_its_batch(
     task = asyncio.create_task(runner.run(stop))
     event = await publish(redis_client, orders_stream, 1)
 
-    await eventually(events_db.effect_rows)
+    await eventually(events_db.effect_rows, within=5, interval=0.01)
     stopped_at = time.monotonic()
     stop.set()
     await asyncio.wait_for(task, 2)
@@ -331,7 +331,7 @@ async def test_run_recreates_a_deleted_group(events_db, redis_client, redis_pref
     await asyncio.sleep(0.3)
     event = await publish(redis_client, orders_stream, 1)
 
-    await eventually(events_db.effect_rows)
+    await eventually(events_db.effect_rows, within=5, interval=0.01)
     stop.set()
     await asyncio.wait_for(task, 2)
     assert await events_db.effect_rows() == [(event.id, 1)]
