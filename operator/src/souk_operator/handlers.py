@@ -155,6 +155,8 @@ async def delete_marketplace(body: kopf.Body, memo: kopf.Memo, retry: int, **_: 
 def registry(settings: OperatorSettings) -> kopf.OperatorRegistry:
     """Return a kopf registry holding every handler, the timer set to ``check_interval``."""
     found = kopf.OperatorRegistry()
+    # kopf puts its login handler on its default registry only: this one needs it too.
+    kopf.on.login(registry=found)(kopf.login_via_client)
     kopf.on.startup(registry=found)(startup)
     kopf.on.cleanup(registry=found)(cleanup)
     for on in (kopf.on.resume, kopf.on.create, kopf.on.update):

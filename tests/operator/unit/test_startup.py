@@ -40,7 +40,8 @@ def test_registry_binds_every_handler_and_the_configured_interval():
     timers = registry._spawning.get_all_handlers()
     assert [timer.interval for timer in timers] == [7]
     assert len(registry._changing.get_all_handlers()) == 4  # resume, create, update, delete
-    assert len(registry._activities.get_all_handlers()) == 2  # startup, cleanup
+    activities = {handler.fn.__name__ for handler in registry._activities.get_all_handlers()}
+    assert activities == {"login_via_client", "startup", "cleanup"}
     assert len(registry._watching.get_all_handlers()) == 1  # Deployment events
 
 
