@@ -9,7 +9,8 @@ fixtures turn into a one-line failure.
 - :func:`service_test_settings`: every test builds a service's settings through it (its own
   database and stream prefix, fast polling, small connection pools);
 - :func:`running_app`: a service app inside its lifespan, with an httpx client on it;
-- :func:`eventually`: the one way to wait for something asynchronous to become true.
+- :func:`eventually`: the one way to wait for something asynchronous to become true
+  (:func:`wait_until` is its blocking twin, for the Kubernetes client).
 """
 
 from __future__ import annotations
@@ -224,6 +225,35 @@ async def stream_entries(
         {k.decode(): v.decode() for k, v in fields.items()} | {"_id": entry_id.decode()}
         for entry_id, fields in entries
     ]
+
+
+def wait_until(
+    check: Callable[[], T | None],
+    *,
+    within: float = 60.0,
+    interval: float = 0.2,
+    what: str = "the condition",
+    tolerate: tuple[type[Exception], ...] = (Exception,),
+) -> T:
+    """The blocking twin of :func:`eventually`, for tests that drive blocking clients.
+
+    Kubernetes' API is eventually consistent (discovery lags a new CRD, a Secret appears a
+    moment after its owner), so an exception of a ``tolerate`` type counts as "not yet".
+    """
+    deadline = time.monotonic() + within
+    last: object = None
+    while True:
+        try:
+            result = check()
+        except tolerate as error:
+            result, last = None, error
+        else:
+            last = result
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what} did not hold within {within:g}s (last: {last!r})")
+        time.sleep(interval)
 
 
 @dataclass(frozen=True)
