@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-pytest_plugins = ["souk_common.testing"]
+pytest_plugins = ["tests.support.fixtures"]
 
 
 def _tier(nodeid: str) -> str:

@@ -84,19 +84,23 @@ async def test_buyer_cancel_returns_stock_and_refunds_any_capture(shop: ShopClie
     product = await shop.create_product(await seller(shop), stock=6)
     placed = (await shop.place_order(buyer, [(product["id"], 2)])).json()
     response = await shop.cancel(buyer, placed["id"])
-    if response.status_code == 409:  # the saga won the race and confirmed it first
-        order = await shop.wait_for_status(buyer, placed["id"])
-        assert order["status"] == "CONFIRMED"
-        return
-    assert response.status_code == 200, response.text
     order = await shop.wait_for_status(buyer, placed["id"])
-    assert order["status"] == "CANCELLED"
-    assert order["status_history"][-1]["reason"] == "buyer_cancelled"
-    assert await wait_for_stock(shop, product["id"], 6) == 6
-    await asyncio.sleep(1.0)  # let a capture that raced the cancel be refunded
-    statuses = [p["status"] for p in await shop.payments(buyer, placed["id"])]
-    assert statuses in ([], ["voided"], ["refunded"]), statuses
-    assert await shop.wait_for_notification(buyer, "order_cancelled")
+    payments = [p["status"] for p in await shop.payments(buyer, placed["id"])]
+    if response.status_code == 409:  # the saga won the race and confirmed it first
+        assert response.json()["reason"] == "order_not_cancellable", response.text
+        assert order["status"] == "CONFIRMED"
+        assert payments == ["captured"]
+        assert (await shop.product(product["id"]))["stock"] == 4
+    else:
+        assert response.status_code == 200, response.text
+        assert order["status"] == "CANCELLED"
+        assert order["status_history"][-1]["reason"] == "buyer_cancelled"
+        assert await wait_for_stock(shop, product["id"], 6) == 6
+        await asyncio.sleep(1.0)  # let a capture that raced the cancel be refunded
+        statuses = [p["status"] for p in await shop.payments(buyer, placed["id"])]
+        assert statuses in ([], ["voided"], ["refunded"]), statuses
+        assert await shop.wait_for_notification(buyer, "order_cancelled")
     again = await shop.cancel(buyer, placed["id"])
     assert again.status_code == 409
-    assert again.json()["code"]
+    assert again.json()["code"] == "conflict"
+    assert again.json()["reason"] == "order_not_cancellable"

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,25 +12,10 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
+from souk_common.testing import wait_until
 from tests.envtest.apiserver import ApiServer
 
 pytestmark = pytest.mark.envtest
-
-
-def eventually(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.2) -> Any:
-    """Return ``check()``'s first truthy result, retrying on falsy results and exceptions."""
-    deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
-    while True:
-        try:
-            result = check()
-            if result:
-                return result
-        except Exception as error:
-            last_error = error
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s: {last_error!r}")
-        time.sleep(interval)
 
 
 def run_tool(binary: Path, *args: str, kubeconfig: Path, check: bool = True):
@@ -112,7 +95,7 @@ def test_service_account_token_is_refused_until_rbac_grants_it(
             ),
         )
         # The authorizer reads RBAC objects from an informer: allow it a moment to see them.
-        secrets = eventually(lambda: reader.list_namespaced_secret(kube_namespace))
+        secrets = wait_until(lambda: reader.list_namespaced_secret(kube_namespace))
         assert secrets.items == []
         # The grant is scoped: other namespaces and other verbs stay refused.
         with pytest.raises(k8s.ApiException) as elsewhere:
@@ -207,7 +190,7 @@ def test_crd_becomes_established_and_serves_its_resource(
 
     # Established is set by the API server's own apiextensions controllers, not by a
     # controller-manager, so it must turn True here too.
-    eventually(established, timeout=20)
+    wait_until(established, within=20)
 
     custom = k8s.CustomObjectsApi(kube_admin)
     group, version, plural = "envtest.souk.dev", "v1alpha1", "widgets"
@@ -218,11 +201,11 @@ def test_crd_becomes_established_and_serves_its_resource(
         "spec": {"size": 3},
     }
     # Discovery of a brand-new group can lag the Established condition by a moment.
-    eventually(
+    wait_until(
         lambda: custom.create_namespaced_custom_object(
             group, version, kube_namespace, plural, widget
         ),
-        timeout=10,
+        within=10,
     )
 
     # The schema is enforced by the API server.

@@ -10,13 +10,11 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-import pytest
 
 from souk_common.service import discover_services
 from souk_common.testing import PG_ADMIN_URL, REDIS_URL
 from tests.support.stack import free_port_offset
 
-pytestmark = pytest.mark.integration
 SOUK_DEV = str(Path(sys.executable).parent / "souk-dev")
 
 

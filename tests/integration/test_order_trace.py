@@ -10,14 +10,13 @@ producers through the streams) naming the order and user by id, never by email o
 import uuid
 
 import httpx
-import pytest
 
-from tests.support.observe import eventually, lines_with
+from souk_common.testing import eventually
+from tests.support.observe import lines_with
 from tests.support.otlp_receiver import OtlpReceiver
 from tests.support.shop import ShopClient
 from tests.support.stack import isolated_stack
 
-pytestmark = pytest.mark.integration
 SAGA_SERVICES = ("orders", "catalog", "payments", "notifications")
 
 

@@ -11,15 +11,13 @@ import json
 import uuid
 
 import httpx
-import pytest
 from redis.asyncio import Redis
 
 from souk_common.events import stream_key
-from tests.support.observe import eventually, log_lines
+from souk_common.testing import eventually
+from tests.support.observe import log_lines
 from tests.support.otlp_receiver import OtlpReceiver
 from tests.support.stack import isolated_stack
-
-pytestmark = pytest.mark.integration
 
 
 async def test_registration_is_followed_across_services(tmp_path, redis_client: Redis):

@@ -22,8 +22,8 @@ from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 import souk_operator.metrics  # noqa: F401  (registers the operator's metrics to read their names)
+from souk_common.testing import eventually
 from souk_devstack.prometheus import LocalPrometheus, PrometheusConfig, stack_targets
-from tests.support.observe import eventually
 from tests.support.promql import (
     RULES,
     defined_names,

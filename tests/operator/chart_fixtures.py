@@ -18,8 +18,9 @@ from typing import Any
 import yaml
 from kubernetes import client as k8s
 
+from souk_common.testing import wait_until
 from tests.envtest.apiserver import ApiServer
-from tests.operator.conftest import OperatorProcess, eventually
+from tests.operator.conftest import OperatorProcess
 
 # prometheus-operator's kinds, whose CRDs the envtest server does not have by itself.
 MONITORING_GROUP = "monitoring.coreos.com"
@@ -105,7 +106,7 @@ def install_monitoring_crds(api: k8s.ApiClient) -> None:
                 return False
         return True
 
-    eventually(established)
+    wait_until(established)
 
 
 def render_for_server(

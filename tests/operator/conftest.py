@@ -14,10 +14,9 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ import yaml
 from kubernetes import client as k8s
 
 from souk_common.provisioning import database_name, drop_service_database, drop_streams
-from souk_common.testing import PG_ADMIN_URL, REDIS_URL
+from souk_common.testing import PG_ADMIN_URL, REDIS_URL, wait_until
 from souk_contracts.topology import SERVICES
 from tests.envtest.apiserver import ApiServer, free_port
 from tests.envtest.conftest import apiserver, helm, kube_admin, kube_namespace, kubectl  # noqa: F401
@@ -37,22 +36,6 @@ EXAMPLES = ROOT / "k8s/examples"
 SYSTEM_NAMESPACE = "souk-system"
 RELEASE = "souk-operator"
 GROUP, VERSION, PLURAL = "souk.dev", "v1alpha1", "marketplaces"
-
-
-def eventually(check: Callable[[], Any], timeout: float = 60.0, interval: float = 0.2) -> Any:
-    """Return ``check()``'s first truthy result, retrying on falsy results and exceptions."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while True:
-        try:
-            last = check()
-            if last:
-                return last
-        except Exception as error:
-            last = error
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not met within {timeout}s; last: {last!r}")
-        time.sleep(interval)
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +55,7 @@ def operator_kubeconfig(apiserver: ApiServer, helm: Path) -> Path:  # noqa: F811
                 c.type == "Established" and c.status == "True" for c in crd.status.conditions
             )
 
-        eventually(established)
+        wait_until(established)
     return apiserver.kubeconfig_for(RELEASE, SYSTEM_NAMESPACE)
 
 
@@ -114,11 +97,11 @@ class OperatorProcess:
         Generous, because a loaded CI machine can take long to start a Python process.
         """
         assert self.proc is not None
-        eventually(
+        wait_until(
             lambda: self.proc is not None and (
                 self.proc.poll() is not None or self.get(self.health_port, "/healthz")
             ),
-            timeout=timeout,
+            within=timeout,
         )  # fmt: skip
         assert self.proc.poll() is None, self.log.read_text(errors="replace")[-4000:]
         return self

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from kubernetes import client as k8s
 
-from souk_common.testing import PG_ADMIN_URL, REDIS_URL
+from souk_common.testing import PG_ADMIN_URL, REDIS_URL, wait_until
 from souk_contracts.topology import SERVICES
 from tests.envtest.apiserver import ApiServer
 from tests.operator.chart_fixtures import (
@@ -35,7 +35,7 @@ from tests.operator.chart_fixtures import (
     render_for_server,
     server_dry_run,
 )
-from tests.operator.conftest import ROOT, eventually
+from tests.operator.conftest import ROOT
 from tests.operator.helpers import conditions, get_mkt, infra_ready
 from tests.support.helm import dependency_build
 
@@ -95,7 +95,7 @@ def test_operator_chart_installs_on_1_20_with_namespaced_rbac(
 ):
     watched = kube_namespace
     ops = install_operator(helm, apiserver, f"{kube_namespace}-ops", watched)
-    eventually(lambda: crd_established(kube_admin))
+    wait_until(lambda: crd_established(kube_admin))
 
     # Capabilities of a 1.20 server: no policy/v1 PodDisruptionBudget yet.
     manifest = helm_run(helm, apiserver, "get", "manifest", OPERATOR_RELEASE, "-n", ops).stdout
@@ -212,7 +212,7 @@ def test_umbrella_marketplace_is_provisioned_and_every_secret_reference_resolves
     ops = install_operator(
         helm, apiserver, f"{ns}-ops", ns, "checkIntervalSeconds=2", "leaseDurationSeconds=6"
     )
-    eventually(lambda: crd_established(kube_admin))
+    wait_until(lambda: crd_established(kube_admin))
     _secret(core, ns, PG_SECRET, PG_KEY, PG_ADMIN_URL)
     _secret(core, ns, REDIS_SECRET, REDIS_KEY, REDIS_URL)
     _install_umbrella(helm, apiserver, ns, mkt)
@@ -231,15 +231,15 @@ def test_umbrella_marketplace_is_provisioned_and_every_secret_reference_resolves
         operator.start().wait_live()
         lease = k8s.CoordinationV1Api(kube_admin).read_namespaced_lease(OPERATOR_NAME, ops)
         assert lease.spec.holder_identity == f"{OPERATOR_NAME}-test-0"
-        eventually(lambda: infra_ready(kube_admin, ns, mkt), timeout=90)
+        wait_until(lambda: infra_ready(kube_admin, ns, mkt), within=90)
         _check_deployments(kube_admin, ns, mkt)
         # Found by their labels, not ready yet (no kubelet runs here) ...
-        services = eventually(lambda: conditions(kube_admin, ns, mkt)["ServicesReady"])
+        services = wait_until(lambda: conditions(kube_admin, ns, mkt)["ServicesReady"])
         assert services["reason"] in ("DeploymentsNotReady", "DeploymentsMissing")
         # ... and once their pods would be ready, so is the Marketplace.
         for item in apps.list_namespaced_deployment(ns).items:
             mark_ready(apps, ns, item.metadata.name)
-        eventually(lambda: conditions(kube_admin, ns, mkt)["Ready"]["status"] == "True")
+        wait_until(lambda: conditions(kube_admin, ns, mkt)["Ready"]["status"] == "True")
         table = subprocess.run(
             [str(kubectl), "--kubeconfig", str(apiserver.admin_kubeconfig), "-n", ns, "get",
              "mkt", mkt], capture_output=True, text=True, timeout=30, check=True,

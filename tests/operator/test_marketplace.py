@@ -8,8 +8,9 @@ import time
 import pytest
 from kubernetes import client as k8s
 
+from souk_common.testing import wait_until
 from souk_contracts.topology import SERVICES, subscriptions
-from tests.operator.conftest import eventually, example, url_secrets
+from tests.operator.conftest import example, url_secrets
 from tests.operator.helpers import (
     conditions,
     databases,
@@ -45,7 +46,7 @@ def test_minimal_example_becomes_ready(
     manifest.write_text(yaml.safe_dump(example("marketplace-minimal.yaml", name)))
     applied = time.monotonic()
     kubectl_run(kubectl, apiserver, "-n", ns, "apply", "-f", str(manifest))
-    eventually(lambda: infra_ready(kube_admin, ns, name), interval=0.05)
+    wait_until(lambda: infra_ready(kube_admin, ns, name), interval=0.05)
     infra_seconds = time.monotonic() - applied
 
     # Without Deployments the shop is not up, and the status says why.
@@ -86,7 +87,7 @@ def test_minimal_example_becomes_ready(
     started = time.monotonic()
     for service in SERVICES:
         ready_deployment(kube_admin, ns, name, service)
-    eventually(lambda: conditions(kube_admin, ns, name)["Ready"]["status"] == "True", interval=0.05)
+    wait_until(lambda: conditions(kube_admin, ns, name)["Ready"]["status"] == "True", interval=0.05)
     services_seconds = time.monotonic() - started
     table = kubectl_run(kubectl, apiserver, "-n", ns, "get", "mkt", name).stdout.splitlines()
     assert table[0].split()[:5] == ["NAME", "READY", "PHASE", "SERVICES", "AGE"]
@@ -157,7 +158,7 @@ def test_managed_mode_creates_statefulsets_services_and_claims(
         "souk.dev", "v1alpha1", ns, "marketplaces", body
     )
     apps, core = k8s.AppsV1Api(kube_admin), k8s.CoreV1Api(kube_admin)
-    sets = eventually(
+    sets = wait_until(
         lambda: (
             len(apps.list_namespaced_stateful_set(ns).items) == 6
             and apps.list_namespaced_stateful_set(ns).items
@@ -186,7 +187,7 @@ def test_managed_mode_creates_statefulsets_services_and_claims(
         found = conditions(kube_admin, ns, name)
         return found.get("DatabasesReady", {}).get("reason") == "WaitingForPostgres"
 
-    eventually(waiting)
+    wait_until(waiting)
     status = get_mkt(kube_admin, ns, name)["status"]
     assert status["phase"] == "Provisioning"
     assert "ready replicas" in conditions(kube_admin, ns, name)["DatabasesReady"]["message"]

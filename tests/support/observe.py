@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from souk_devstack import LocalStack
-
-T = TypeVar("T")
 
 
 def log_lines(stack: LocalStack, service: str) -> list[dict[str, Any]]:
@@ -31,13 +27,3 @@ def lines_with(stack: LocalStack, service: str, correlation_id: str) -> list[dic
     return [
         line for line in log_lines(stack, service) if line.get("correlation_id") == correlation_id
     ]
-
-
-async def eventually(probe: Callable[[], Awaitable[T]], within: float = 15.0) -> T:
-    """Await ``probe`` until it returns something truthy or ``within`` seconds pass."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        result = await probe()
-        if result or asyncio.get_running_loop().time() > deadline:
-            return result
-        await asyncio.sleep(0.1)

@@ -6,12 +6,13 @@ per service) and against a cluster behind one Ingress (one base URL for all).
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
+
+from souk_common.testing import eventually
 
 TERMINAL_STATUSES = frozenset({"CONFIRMED", "REJECTED", "CANCELLED"})
 DEMO_PASSWORD = "souk-demo-password"  # the documented demo password
@@ -116,16 +117,16 @@ class ShopClient:
         statuses: Iterable[str] = TERMINAL_STATUSES,
         within: float = 30.0,
     ) -> dict[str, Any]:
-        """Poll the order until its status is one of ``statuses``; return it."""
+        """Wait until the order's status is one of ``statuses``; return it."""
         wanted = set(statuses)
-        deadline = asyncio.get_running_loop().time() + within
-        while True:
+
+        async def reached() -> dict[str, Any] | None:
             order = await self.order(buyer, order_id)
-            if order["status"] in wanted:
-                return order
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"order {order_id} stuck in {order['status']}: {order}")
-            await asyncio.sleep(0.1)
+            return order if order["status"] in wanted else None
+
+        return await eventually(
+            reached, within=within, interval=0.1, what=f"order {order_id} in {sorted(wanted)}"
+        )
 
     async def cancel(self, buyer: Mapping[str, Any], order_id: str) -> httpx.Response:
         """Ask to cancel an order."""
@@ -159,10 +160,9 @@ class ShopClient:
     async def wait_for_notification(
         self, user: Mapping[str, Any], kind: str, within: float = 20.0
     ) -> list[dict[str, Any]]:
-        """Poll until the user has a notification of ``kind``; return all of that kind."""
-        deadline = asyncio.get_running_loop().time() + within
-        while True:
-            found = [n for n in await self.notifications(user) if n["kind"] == kind]
-            if found or asyncio.get_running_loop().time() > deadline:
-                return found
-            await asyncio.sleep(0.2)
+        """Wait until the user has a notification of ``kind``; return all of that kind."""
+
+        async def found() -> list[dict[str, Any]]:
+            return [n for n in await self.notifications(user) if n["kind"] == kind]
+
+        return await eventually(found, within=within, interval=0.2, what=f"a {kind} notice")

@@ -14,6 +14,15 @@ from souk_common.service import discover_services
 from souk_common.testing import PG_ADMIN_URL, REDIS_URL, delete_prefixed_keys
 from souk_devstack import LocalStack, StackConfig
 
+# Fast event polling, and small pools: five services share PostgreSQL's connections with
+# whatever else runs on the machine (at most 2 + 1 request and 2 worker connections each).
+TEST_STACK_ENV = {
+    "STREAM_BLOCK_MS": "100",
+    "OUTBOX_POLL_INTERVAL_MS": "50",
+    "DB_POOL_SIZE": "2",
+    "DB_WORKER_POOL_SIZE": "2",
+}
+
 
 def _ports_free(ports: list[int]) -> bool:
     for port in ports:
@@ -48,7 +57,7 @@ async def isolated_stack(
         log_format="json",
         state_dir=state_dir,
         seed=seed,
-        extra_env={"STREAM_BLOCK_MS": "100", "OUTBOX_POLL_INTERVAL_MS": "50", **(extra_env or {})},
+        extra_env={**TEST_STACK_ENV, **(extra_env or {})},
     )
     stack = LocalStack(config, echo=False)
     try:

@@ -1,8 +1,9 @@
 """PostgreSQL and Redis adapters: thin seams over :mod:`souk_common.provisioning`.
 
-The reconciler talks to databases and streams only through :class:`Backends`, so tests of
-the use cases can substitute a fake, and the operator runs exactly the provisioning code the
-local stack runs. Only what ``souk_common`` lacks lives here: removing one consumer group.
+The reconciler talks to databases and streams only through :class:`Backends`, so the operator
+runs exactly the provisioning code the local stack runs; the envtest tier exercises it against
+real PostgreSQL and Redis. Only what ``souk_common`` lacks lives here: removing one consumer
+group.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from contextlib import asynccontextmanager
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
-from souk_common.events.streams import stream_key
 from souk_common.provisioning import (
     ProvisionResult,
     TemporaryProvisioningError,
@@ -22,6 +22,7 @@ from souk_common.provisioning import (
     ensure_service_database,
     ensure_streams,
 )
+from souk_common.streams import stream_key
 
 CONNECT_TIMEOUT = 10.0
 

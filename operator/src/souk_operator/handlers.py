@@ -5,6 +5,10 @@ periodically (drift: a Secret or consumer group deleted by hand, a changed admin
 a backend that came back); Deployment events refresh ServicesReady; deletion applies the
 deletion policy behind a finalizer with bounded retries. Temporary failures raise
 :class:`kopf.TemporaryError` (retried with back-off), permanent ones :class:`kopf.PermanentError`.
+
+Nothing is registered at import time: :func:`registry` binds the handlers to a kopf registry
+once the settings are built (in :func:`souk_operator.main.main`), and the handlers read those
+settings from kopf's ``memo``.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ from souk_operator.metrics import RECONCILE_DURATION, RECONCILE_TOTAL
 from souk_operator.reconcile import Outcome, clean_up, reconcile, refresh_services
 
 log = get_logger(__name__)
-SETTINGS = OperatorSettings()
 RESOURCE = (naming.GROUP, naming.VERSION, naming.PLURAL)
 
 
@@ -53,7 +56,6 @@ class KopfEvents:
         kopf.event(self.body, type="Warning", reason=reason, message=message[:1000])
 
 
-@kopf.on.startup()
 async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     """Configure kopf and keep the adapters in ``memo`` for every handler."""
     settings.persistence.finalizer = naming.FINALIZER
@@ -73,7 +75,6 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     memo.locks = collections.defaultdict(asyncio.Lock)
 
 
-@kopf.on.cleanup()
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:
     """Close the Kubernetes client."""
     memo.api.close()
@@ -109,9 +110,6 @@ async def _measured(
     return outcome
 
 
-@kopf.on.resume(*RESOURCE)
-@kopf.on.create(*RESOURCE)
-@kopf.on.update(*RESOURCE)
 async def reconcile_marketplace(body: kopf.Body, memo: kopf.Memo, retry: int, **_: Any) -> None:
     """Converge a Marketplace; retry temporary failures with back-off."""
     outcome = await _reconcile(body, memo)
@@ -119,17 +117,16 @@ async def reconcile_marketplace(body: kopf.Body, memo: kopf.Memo, retry: int, **
     if worst is None:
         return
     if worst.state == "temporary":
-        raise kopf.TemporaryError(f"{worst.reason}: {worst.message}", delay=SETTINGS.backoff(retry))
+        delay = memo.settings.backoff(retry)
+        raise kopf.TemporaryError(f"{worst.reason}: {worst.message}", delay=delay)
     raise kopf.PermanentError(f"{worst.reason}: {worst.message}")
 
 
-@kopf.timer(*RESOURCE, interval=SETTINGS.check_interval, initial_delay=SETTINGS.check_interval)
 async def periodic_check(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """Reconcile again: repairs drift and recovers once a failing backend is back."""
     await _reconcile(body, memo)
 
 
-@kopf.on.event("apps", "v1", "deployments", labels={naming.MARKETPLACE_LABEL: kopf.PRESENT})
 async def deployment_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """Refresh ServicesReady of the Marketplace a service's Deployment belongs to."""
     marketplace = body.metadata.labels[naming.MARKETPLACE_LABEL]
@@ -139,18 +136,36 @@ async def deployment_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None
         log.warning("services_refresh_failed", marketplace=marketplace, error=str(error))
 
 
-@kopf.on.delete(*RESOURCE)
 async def delete_marketplace(body: kopf.Body, memo: kopf.Memo, retry: int, **_: Any) -> None:
     """Apply the deletion policy; after ``delete_attempts`` failures, let go with an Event."""
     events = KopfEvents(body)
     try:
         await clean_up(body, memo.kube, memo.backends, events)
     except (ProvisioningError, KubeError) as error:
-        if retry + 1 >= SETTINGS.delete_attempts:
+        if retry + 1 >= memo.settings.delete_attempts:
             events.warning(
                 "CleanupAbandoned",
                 f"gave up after {retry + 1} attempts ({error}); the finalizer is removed and"
                 f" databases/streams of {body.meta.name} may remain: drop them by hand",
             )
             return
-        raise kopf.TemporaryError(str(error), delay=SETTINGS.backoff(retry)) from error
+        raise kopf.TemporaryError(str(error), delay=memo.settings.backoff(retry)) from error
+
+
+def registry(settings: OperatorSettings) -> kopf.OperatorRegistry:
+    """Return a kopf registry holding every handler, the timer set to ``check_interval``."""
+    found = kopf.OperatorRegistry()
+    # kopf puts its login handler on its default registry only: this one needs it too.
+    kopf.on.login(registry=found)(kopf.login_via_client)
+    kopf.on.startup(registry=found)(startup)
+    kopf.on.cleanup(registry=found)(cleanup)
+    for on in (kopf.on.resume, kopf.on.create, kopf.on.update):
+        on(*RESOURCE, registry=found)(reconcile_marketplace)
+    interval = settings.check_interval
+    kopf.timer(*RESOURCE, interval=interval, initial_delay=interval, registry=found)(periodic_check)
+    kopf.on.event(
+        "apps", "v1", "deployments", labels={naming.MARKETPLACE_LABEL: kopf.PRESENT},
+        registry=found,
+    )(deployment_changed)  # fmt: skip
+    kopf.on.delete(*RESOURCE, registry=found)(delete_marketplace)
+    return found

@@ -19,6 +19,7 @@ from kubernetes import config as k8s_config
 from prometheus_client import start_http_server
 
 from souk_common.logging import configure_logging, get_logger
+from souk_common.settings import load_settings
 from souk_operator import handlers
 from souk_operator.config import OperatorSettings
 from souk_operator.leader import LeaseElector
@@ -62,6 +63,8 @@ async def run(settings: OperatorSettings) -> int:
         standalone=True,
         clusterwide=not namespaces,
         namespaces=namespaces,
+        registry=handlers.registry(settings),
+        memo=kopf.Memo(settings=settings),
         liveness_endpoint=f"http://0.0.0.0:{settings.health_port}/healthz",
         stop_flag=stop,
     )
@@ -85,10 +88,9 @@ class _DropKopfExtras(logging.Filter):
 
 def main() -> None:
     """Entry point: ``python -m souk_operator``."""
-    settings = OperatorSettings()
+    settings = load_settings(OperatorSettings)
     configure_logging("souk-operator", settings.log_level, settings.log_format)
     for handler in logging.getLogger().handlers:
         handler.addFilter(_DropKopfExtras())
-    assert handlers.SETTINGS is not None  # registers the handlers with kopf
     start_http_server(settings.metrics_port)
     sys.exit(asyncio.run(run(settings)))

@@ -1,10 +1,11 @@
-"""The per-process parts of auth, built in the app's lifespan and kept on the runtime.
+"""Auth's context: the per-process parts, built once in the app's lifespan.
 
-:func:`signing_key_source` is the ``key_source`` of the service definition: it builds the
-:class:`~souk_auth.keystore.KeyStore` (auth verifies its own tokens with it) and tries to load
-the keys at once. When the database is not migrated yet it only logs and defers, so the
-process still starts and ``/readyz`` can say what is missing; the keys load on first use.
-:func:`attach_components` then assembles the password hasher, token issuer and throttle.
+:func:`build_components` is the ``context`` of the service definition: it builds the
+:class:`~souk_auth.keystore.KeyStore` (auth verifies its own tokens with it, see
+:func:`signing_key_source`) and tries to load the keys at once. When the database is not
+migrated yet it only logs and defers, so the process still starts and ``/readyz`` can say
+what is missing; the keys load on first use. It also assembles the password hasher, token
+issuer and throttle. Routes receive the result through ``souk_auth.api.deps``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from souk_auth.passwords import Passwords
 from souk_auth.throttling import LoginThrottle, ThrottleLimit
 from souk_auth.tokens import TokenIssuer
 from souk_common.errors import ServiceUnavailableError
+from souk_common.events.outbox import Outbox
 from souk_common.logging import get_logger
 from souk_common.security import KeySource
 
@@ -25,15 +27,14 @@ if TYPE_CHECKING:  # souk_common.app pulls in the whole web stack; only its type
     from souk_common.app import ServiceRuntime
 
 log = get_logger(__name__)
-KEYSTORE_EXTRA = "auth.keystore"
-COMPONENTS_EXTRA = "auth.components"
 
 
 @dataclass(frozen=True)
 class AuthComponents:
-    """Everything the auth use cases need besides a session and the outbox."""
+    """Everything the auth use cases need besides a session."""
 
     settings: AuthSettings
+    outbox: Outbox
     passwords: Passwords
     keys: KeyStore
     issuer: TokenIssuer
@@ -47,36 +48,21 @@ def _describe(error: BaseException) -> str:
     return f"{type(original).__name__}: {first_line}"[:200]
 
 
-def auth_settings(runtime: ServiceRuntime) -> AuthSettings:
-    """Return the runtime's settings, which must be :class:`AuthSettings`."""
+async def build_components(runtime: ServiceRuntime[AuthSettings]) -> AuthComponents:
+    """Build auth's context (``ServiceDefinition.context``), loading the keys if possible."""
     settings = runtime.settings
-    if not isinstance(settings, AuthSettings):
-        raise TypeError("the auth app must be created with AuthSettings")
-    return settings
-
-
-async def signing_key_source(runtime: ServiceRuntime) -> KeySource:
-    """Build the key store (``ServiceDefinition.key_source``) and load it if possible."""
-    settings = auth_settings(runtime)
-    store = KeyStore.from_pem(
+    keys = KeyStore.from_pem(
         runtime.database.sessions,
         settings.signing_key_pem(),
         settings.access_token_ttl_seconds,
     )
     try:
-        await store.initialise()
+        await keys.initialise()
     except ServiceUnavailableError as error:
         log.warning("signing_keys_deferred", reason=_describe(error.__cause__ or error))
-    runtime.extras[KEYSTORE_EXTRA] = store
-    return store
-
-
-async def attach_components(runtime: ServiceRuntime) -> None:
-    """Start-up hook: assemble :class:`AuthComponents` on ``runtime.extras``."""
-    settings = auth_settings(runtime)
-    keys: KeyStore = runtime.extras[KEYSTORE_EXTRA]
-    runtime.extras[COMPONENTS_EXTRA] = AuthComponents(
+    return AuthComponents(
         settings=settings,
+        outbox=runtime.outbox,
         passwords=Passwords.from_settings(settings),
         keys=keys,
         issuer=TokenIssuer(
@@ -97,7 +83,6 @@ async def attach_components(runtime: ServiceRuntime) -> None:
     )
 
 
-def components(runtime: ServiceRuntime) -> AuthComponents:
-    """Return the :class:`AuthComponents` attached at start-up."""
-    parts: AuthComponents = runtime.extras[COMPONENTS_EXTRA]
-    return parts
+def signing_key_source(parts: AuthComponents) -> KeySource:
+    """Auth verifies its own tokens with its key store (``ServiceDefinition.key_source``)."""
+    return parts.keys

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from souk_auth.api import ROUTERS
-from souk_auth.components import attach_components, signing_key_source
+from souk_auth.components import build_components, signing_key_source
 from souk_auth.config import AuthSettings
 from souk_auth.models import tables
 from souk_common.app import ServiceDefinition, create_service_app
@@ -19,9 +19,9 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         ServiceDefinition(
             title="Souk auth",
             migrations_package="souk_auth",
+            context=build_components,
             routers=ROUTERS,
             event_tables=tables,
             key_source=signing_key_source,
-            on_startup=(attach_components,),
         ),
     )

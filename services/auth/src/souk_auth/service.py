@@ -27,16 +27,15 @@ from souk_auth.repository import RefreshTokenRepository, UserRepository
 from souk_auth.schemas import RegisterRequest
 from souk_auth.throttling import LoginThrottle
 from souk_auth.tokens import TokenIssuer, TokenPair, hash_refresh_token, new_refresh_token
+from souk_common.db import on_commit
 from souk_common.errors import ForbiddenError, UnauthorizedError
 from souk_common.events.outbox import Outbox
 from souk_common.logging import get_logger
-from souk_common.metrics import count_on_commit
 from souk_common.security import Principal
 from souk_common.telemetry import annotate
 from souk_contracts import UserRegisteredV1
 
 log = get_logger(__name__)
-USER_REGISTERED = "user.registered"
 
 
 def utcnow() -> datetime:
@@ -72,8 +71,8 @@ async def register_user(
     payload = UserRegisteredV1(
         user_id=user.id, email=user.email, display_name=user.display_name, role=request.role
     )
-    await outbox.add(session, USER_REGISTERED, payload)
-    count_on_commit(session, USERS_REGISTERED, user.role)
+    await outbox.add(session, payload)
+    on_commit(session, USERS_REGISTERED.labels(user.role).inc)
     annotate(user_id=user.id)
     log.info("user_registered", user_id=str(user.id), role=user.role)
     return user

@@ -3,22 +3,19 @@ lifespan driven through httpx, and a small client helper for the common calls.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk_auth.components import components
 from souk_auth.config import AuthSettings
 from souk_auth.main import create_app
 from souk_auth.schemas import RegisterRequest
 from souk_auth.service import register_user
-from souk_common.migrations import upgrade_to_head
-from souk_common.testing import REDIS_URL
+from souk_common.testing import RunningApp, service_test_settings
 
 PASSWORD = "correct-Horse-battery"
 # Cheap argon2 parameters: the suite hashes dozens of passwords.
@@ -31,17 +28,8 @@ FAST_ARGON2: dict[str, Any] = {
 
 def make_settings(database_url: str, prefix: str, **overrides: Any) -> AuthSettings:
     """Settings for a test app on its own database and key prefix."""
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "redis_url": REDIS_URL,
-        "stream_prefix": prefix,
-        "run_workers": False,
-        "cookie_secure": False,
-        "log_format": "console",
-        **FAST_ARGON2,
-        **overrides,
-    }
-    return AuthSettings(**values)
+    values = {"run_workers": False, "cookie_secure": False, **FAST_ARGON2, **overrides}
+    return service_test_settings(AuthSettings, database_url, prefix, **values)
 
 
 @pytest.fixture
@@ -51,40 +39,36 @@ def settings_factory() -> Callable[..., AuthSettings]:
 
 
 @pytest.fixture
-async def migrated_url(database_url: str) -> str:
-    """The test database, migrated to head."""
-    await upgrade_to_head("souk_auth", database_url)
-    return database_url
-
-
-@pytest.fixture
 def settings_overrides() -> dict[str, Any]:
     """Override in a test module to change the app's settings."""
     return {}
 
 
 @pytest.fixture
-def settings(
-    migrated_url: str, redis_prefix: str, settings_overrides: dict[str, Any]
+async def settings(
+    migrated_database, redis_prefix: str, settings_overrides: dict[str, Any]
 ) -> AuthSettings:
-    """Settings of the app under test."""
-    return make_settings(migrated_url, redis_prefix, **settings_overrides)
+    """Settings of the app under test, on its migrated database."""
+    url = await migrated_database("souk_auth")
+    return make_settings(url, redis_prefix, **settings_overrides)
 
 
 @pytest.fixture
-async def app(settings: AuthSettings) -> AsyncIterator[FastAPI]:
-    """The auth app, inside its lifespan."""
-    application = create_app(settings)
-    async with LifespanManager(application):
-        yield application
+async def running(running_app, settings: AuthSettings) -> RunningApp:
+    """The auth app in its lifespan (verifying its own tokens) and a client on it."""
+    return await running_app(create_app, settings, own_keys=True)
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+def app(running: RunningApp) -> FastAPI:
+    """The running auth app."""
+    return running.app
+
+
+@pytest.fixture
+def client(running: RunningApp) -> httpx.AsyncClient:
     """An HTTP client talking to the app in process."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield http
+    return running.client
 
 
 class AuthApi:
@@ -136,6 +120,7 @@ class AuthApi:
     async def admin_tokens(self, email: str = "root@souk.test") -> dict[str, Any]:
         """Create an admin through the use case (as the seed does) and log in."""
         runtime = self.app.state.runtime
+        parts = self.app.state.context
         request = RegisterRequest.model_validate(
             {"email": email, "password": PASSWORD, "display_name": "Root", "role": "admin"}
         )
@@ -143,8 +128,8 @@ class AuthApi:
         async with runtime.database.sessions() as session, session.begin():
             await register_user(
                 session,
-                runtime.outbox,
-                components(runtime).passwords,
+                parts.outbox,
+                parts.passwords,
                 request,
                 may_grant_admin=True,
             )

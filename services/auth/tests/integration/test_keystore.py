@@ -9,10 +9,13 @@ from sqlalchemy import text
 
 from souk_auth.keys import generate_signing_key, private_key_pem
 from souk_auth.keystore import KeyStore
+from souk_auth.main import create_app
 from souk_common.db import Database
+from souk_common.testing import running_app
 
 
-async def test_replicas_starting_together_agree_on_one_generated_key(migrated_url):
+async def test_replicas_starting_together_agree_on_one_generated_key(migrated_database):
+    migrated_url = await migrated_database("souk_auth")
     database = Database(migrated_url, pool_size=5)
     try:
         stores = [KeyStore.from_pem(database.sessions, None, 900) for _ in range(5)]
@@ -26,33 +29,28 @@ async def test_replicas_starting_together_agree_on_one_generated_key(migrated_ur
 
 
 async def test_configured_key_signs_and_the_previous_key_stays_published(
-    migrated_url, redis_prefix, settings_factory
+    migrated_database, redis_prefix, settings_factory
 ):
-    import httpx
-    from asgi_lifespan import LifespanManager
-
-    from souk_auth.main import create_app
+    migrated_url = await migrated_database("souk_auth")
 
     async def login_token(settings) -> tuple[str, dict]:
-        app = create_app(settings)
-        async with LifespanManager(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                await client.post(
-                    "/api/auth/register",
-                    json={
-                        "email": "rotation@souk.test",
-                        "password": "correct-Horse-battery",
-                        "display_name": "R",
-                        "role": "buyer",
-                    },
-                )
-                login = await client.post(
-                    "/api/auth/login",
-                    json={"email": "rotation@souk.test", "password": "correct-Horse-battery"},
-                )
-                jwks = (await client.get("/.well-known/jwks.json")).json()
-                return login.json()["access_token"], jwks
+        async with running_app(create_app, settings) as running:
+            client = running.client
+            await client.post(
+                "/api/auth/register",
+                json={
+                    "email": "rotation@souk.test",
+                    "password": "correct-Horse-battery",
+                    "display_name": "R",
+                    "role": "buyer",
+                },
+            )
+            login = await client.post(
+                "/api/auth/login",
+                json={"email": "rotation@souk.test", "password": "correct-Horse-battery"},
+            )
+            jwks = (await client.get("/.well-known/jwks.json")).json()
+            return login.json()["access_token"], jwks
 
     generated_token, _ = await login_token(settings_factory(migrated_url, redis_prefix))
     old_kid = jwt.get_unverified_header(generated_token)["kid"]

@@ -10,7 +10,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from souk_auth.seed import DEMO_PASSWORD, seed_demo_data
 
 
-async def test_seed_is_idempotent_and_emits_events(migrated_url, redis_prefix, settings_factory):
+async def test_seed_is_idempotent_and_emits_events(
+    migrated_database, redis_prefix, settings_factory
+):
+    migrated_url = await migrated_database("souk_auth")
     settings = settings_factory(migrated_url, redis_prefix)
     await seed_demo_data(settings)
     await seed_demo_data(settings)
@@ -35,7 +38,7 @@ async def test_seed_is_idempotent_and_emits_events(migrated_url, redis_prefix, s
     assert all(fields["correlationid"] for _, fields in events)
 
 
-async def test_seeded_admin_can_log_in_and_manage_users(migrated_url, api, settings):
+async def test_seeded_admin_can_log_in_and_manage_users(api, settings):
     await seed_demo_data(settings)
     response = await api.login("admin@souk.test", DEMO_PASSWORD)
     assert response.status_code == 200, response.text

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from souk_auth.components import components
 from souk_auth.tokens import access_token_claims, sign_access_token
 from souk_common.security import JwksKeySource, TokenVerifier
 
@@ -41,7 +40,7 @@ async def test_jwks_publishes_the_key_that_verifies_a_login_token(api):
 async def test_expired_token_is_401_token_expired(api, app):
     tokens = await api.user_tokens("late@souk.test")
     user_id = jwt.decode(tokens["access_token"], options={"verify_signature": False})["sub"]
-    key = await components(app.state.runtime).keys.signing_key()
+    key = await app.state.context.keys.signing_key()
     claims = access_token_claims(
         user_id=uuid.UUID(user_id),
         role="buyer",

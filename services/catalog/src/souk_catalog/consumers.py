@@ -1,31 +1,28 @@
 """Stream handlers of the consumer group ``catalog`` on the ``orders`` stream.
 
-Each handler parses the versioned payload and calls one use case of :mod:`souk_catalog.inventory`
-in the runner's transaction (which also records the event id in the inbox). The use cases are
-idempotent per order as well, so a second ``order.cancelled`` with a new event id is harmless.
+Each handler takes its versioned payload (parsed by the runner) and calls one use case of
+:mod:`souk_catalog.inventory` in the runner's transaction (which also records the event id in
+the inbox). The use cases are idempotent per order as well, so a second cancellation with a
+new event id is harmless.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk_catalog import inventory
-from souk_catalog.config import CatalogSettings
-from souk_common.app import ServiceRuntime
-from souk_common.events.consumer import EventHandler
+from souk_catalog.context import CatalogContext
 from souk_common.events.envelope import CloudEvent
+from souk_common.events.handlers import PayloadHandlers
 from souk_common.events.outbox import Outbox
 from souk_contracts.events import OrderCancelledV1, OrderConfirmedV1, OrderPlacedV1
 
 
-def order_handlers(outbox: Outbox, policy: inventory.StockPolicy) -> Mapping[str, EventHandler]:
+def order_handlers(outbox: Outbox, policy: inventory.StockPolicy) -> PayloadHandlers:
     """Return the handlers for the order events, emitting through ``outbox``."""
 
-    async def on_order_placed(event: CloudEvent, session: AsyncSession) -> None:
+    async def on_order_placed(payload: OrderPlacedV1, _: CloudEvent, session: AsyncSession) -> None:
         """Reserve the order's lines (or reject it) and emit the outcome."""
-        payload = OrderPlacedV1.model_validate(event.data)
         await inventory.reserve_order(
             session,
             outbox,
@@ -36,27 +33,25 @@ def order_handlers(outbox: Outbox, policy: inventory.StockPolicy) -> Mapping[str
             payment_method=payload.payment_method,
         )
 
-    async def on_order_cancelled(event: CloudEvent, session: AsyncSession) -> None:
+    async def on_order_cancelled(
+        payload: OrderCancelledV1, _: CloudEvent, session: AsyncSession
+    ) -> None:
         """Release the order's reservation (compensation)."""
-        payload = OrderCancelledV1.model_validate(event.data)
         await inventory.release_order(session, outbox, payload.order_id)
 
-    async def on_order_confirmed(event: CloudEvent, session: AsyncSession) -> None:
+    async def on_order_confirmed(
+        payload: OrderConfirmedV1, _: CloudEvent, session: AsyncSession
+    ) -> None:
         """Turn the order's reservation into a sale."""
-        payload = OrderConfirmedV1.model_validate(event.data)
         await inventory.confirm_order(session, payload.order_id)
 
     return {
-        "order.placed": on_order_placed,
-        "order.cancelled": on_order_cancelled,
-        "order.confirmed": on_order_confirmed,
+        OrderPlacedV1: on_order_placed,
+        OrderCancelledV1: on_order_cancelled,
+        OrderConfirmedV1: on_order_confirmed,
     }
 
 
-def build_handlers(runtime: ServiceRuntime) -> Mapping[str, EventHandler]:
-    """Return the handler for each event type catalog consumes (``ServiceDefinition``)."""
-    if runtime.outbox is None:
-        raise RuntimeError("the catalog app was built without event tables")
-    settings = runtime.settings
-    threshold = settings.low_stock_threshold if isinstance(settings, CatalogSettings) else 5
-    return order_handlers(runtime.outbox, inventory.StockPolicy(threshold))
+def build_handlers(context: CatalogContext) -> PayloadHandlers:
+    """Return the handler for each payload model catalog consumes (``ServiceDefinition``)."""
+    return order_handlers(context.outbox, context.policy)

@@ -23,10 +23,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk_catalog.metrics import INVENTORY_RESERVATIONS, LOW_STOCK_EVENTS
-from souk_catalog.models import Product, Reservation, StockOrder
+from souk_catalog.models import Product, Reservation, StockOrder, StockStatus
+from souk_common.db import on_commit
 from souk_common.events.outbox import Outbox
 from souk_common.logging import get_logger
-from souk_common.metrics import count_on_commit
 from souk_common.telemetry import annotate
 from souk_contracts.events import (
     InventoryRejectedV1,
@@ -41,8 +41,6 @@ from souk_contracts.events import (
 )
 
 log = get_logger(__name__)
-RESERVED, REJECTED, RELEASED, SOLD = "reserved", "rejected", "released", "sold"
-CANCELLED = "cancelled"  # an order.cancelled that arrived before its order.placed
 
 
 @dataclass(frozen=True)
@@ -110,7 +108,7 @@ async def reserve_order(
     annotate(order_id=order_id, user_id=buyer_id, product_id=[i.product_id for i in items])
     claimed = await session.execute(
         insert(StockOrder)
-        .values(order_id=order_id, buyer_id=buyer_id, status=RESERVED)
+        .values(order_id=order_id, buyer_id=buyer_id, status=StockStatus.RESERVED)
         .on_conflict_do_nothing(index_elements=["order_id"])
         .returning(StockOrder.order_id)
     )
@@ -122,16 +120,17 @@ async def reserve_order(
     rejected = check_lines(lines, products)
     if rejected:
         await session.execute(
-            update(StockOrder).where(StockOrder.order_id == order_id).values(status=REJECTED)
+            update(StockOrder)
+            .where(StockOrder.order_id == order_id)
+            .values(status=StockStatus.REJECTED)
         )
         await outbox.add(
             session,
-            "inventory.rejected",
             InventoryRejectedV1(order_id=order_id, buyer_id=buyer_id, lines=rejected),
         )
-        count_on_commit(session, INVENTORY_RESERVATIONS, REJECTED)
+        on_commit(session, INVENTORY_RESERVATIONS.labels(StockStatus.REJECTED).inc)
         log.info("order_rejected", order_id=str(order_id), reasons=[r.reason for r in rejected])
-        return REJECTED
+        return StockStatus.REJECTED
     reserved: list[ReservedLineV1] = []
     for product_id, quantity in lines.items():
         product = products[product_id]
@@ -144,7 +143,7 @@ async def reserve_order(
                 quantity=quantity,
                 unit_price=product.price,
                 currency=product.currency,
-                status=RESERVED,
+                status=StockStatus.RESERVED,
             )
         )
         reserved.append(
@@ -162,7 +161,6 @@ async def reserve_order(
     currency = products[next(iter(lines))].currency
     await outbox.add(
         session,
-        "inventory.reserved",
         InventoryReservedV1(
             order_id=order_id,
             buyer_id=buyer_id,
@@ -172,9 +170,9 @@ async def reserve_order(
             payment_method=payment_method,
         ),
     )
-    count_on_commit(session, INVENTORY_RESERVATIONS, RESERVED)
+    on_commit(session, INVENTORY_RESERVATIONS.labels(StockStatus.RESERVED).inc)
     log.info("order_reserved", order_id=str(order_id), total=str(total))
-    return RESERVED
+    return StockStatus.RESERVED
 
 
 async def _signal_low_stock(
@@ -183,7 +181,6 @@ async def _signal_low_stock(
     """Emit ``product.low_stock`` and count it (once, when the threshold is crossed)."""
     await outbox.add(
         session,
-        "product.low_stock",
         ProductLowStockV1(
             product_id=product.id,
             seller_id=product.seller_id,
@@ -191,7 +188,7 @@ async def _signal_low_stock(
             threshold=threshold,
         ),
     )
-    count_on_commit(session, LOW_STOCK_EVENTS)
+    on_commit(session, LOW_STOCK_EVENTS.inc)
 
 
 async def _transition(
@@ -217,20 +214,20 @@ async def release_order(session: AsyncSession, outbox: Outbox, order_id: uuid.UU
     """
     inserted = await session.execute(
         insert(StockOrder)
-        .values(order_id=order_id, buyer_id=None, status=CANCELLED)
+        .values(order_id=order_id, buyer_id=None, status=StockStatus.CANCELLED)
         .on_conflict_do_nothing(index_elements=["order_id"])
         .returning(StockOrder.order_id)
     )
     if inserted.scalar_one_or_none() is not None:
         log.info("order_cancelled_before_placed", order_id=str(order_id))
         return False
-    if await _transition(session, order_id, (RESERVED,), RELEASED) is None:
+    if await _transition(session, order_id, (StockStatus.RESERVED,), StockStatus.RELEASED) is None:
         return False
     held = list(
         (
             await session.scalars(
                 select(Reservation)
-                .where(Reservation.order_id == order_id, Reservation.status == RESERVED)
+                .where(Reservation.order_id == order_id, Reservation.status == StockStatus.RESERVED)
                 .order_by(Reservation.product_id)
             )
         ).all()
@@ -238,24 +235,22 @@ async def release_order(session: AsyncSession, outbox: Outbox, order_id: uuid.UU
     products = await _lock_products(session, [r.product_id for r in held])
     for reservation in held:
         products[reservation.product_id].stock += reservation.quantity
-        reservation.status = RELEASED
+        reservation.status = StockStatus.RELEASED
     await session.flush()
     lines = [ReleasedLineV1(product_id=r.product_id, quantity=r.quantity) for r in held]
-    await outbox.add(
-        session, "inventory.released", InventoryReleasedV1(order_id=order_id, lines=lines)
-    )
+    await outbox.add(session, InventoryReleasedV1(order_id=order_id, lines=lines))
     log.info("order_released", order_id=str(order_id))
     return True
 
 
 async def confirm_order(session: AsyncSession, order_id: uuid.UUID) -> bool:
     """Mark a reserved order's units sold (they never return to stock); False if a no-op."""
-    if await _transition(session, order_id, (RESERVED,), SOLD) is None:
+    if await _transition(session, order_id, (StockStatus.RESERVED,), StockStatus.SOLD) is None:
         return False
     await session.execute(
         update(Reservation)
-        .where(Reservation.order_id == order_id, Reservation.status == RESERVED)
-        .values(status=SOLD)
+        .where(Reservation.order_id == order_id, Reservation.status == StockStatus.RESERVED)
+        .values(status=StockStatus.SOLD)
     )
     log.info("order_sold", order_id=str(order_id))
     return True

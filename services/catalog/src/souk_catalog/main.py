@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from souk_catalog.api import ROUTERS
 from souk_catalog.config import CatalogSettings
 from souk_catalog.consumers import build_handlers
-from souk_catalog.listing_cache import ListingCache
+from souk_catalog.context import build_context
 from souk_catalog.models import tables
 from souk_common.app import ServiceDefinition, create_service_app
 from souk_common.settings import load_settings
@@ -16,19 +16,15 @@ from souk_contracts.topology import SERVICES
 
 def create_app(settings: CatalogSettings | None = None) -> FastAPI:
     """Return the catalog app; settings come from the environment unless given."""
-    settings = settings or load_settings(CatalogSettings)
-    app = create_service_app(
-        settings,
+    return create_service_app(
+        settings or load_settings(CatalogSettings),
         ServiceDefinition(
             title="Souk catalog",
             migrations_package="souk_catalog",
+            context=build_context,
             routers=ROUTERS,
             event_tables=tables,
             subscribes=SERVICES["catalog"].subscribes,
             handlers=build_handlers,
         ),
     )
-    app.state.listing_cache = ListingCache(
-        settings.listing_cache_seconds, settings.listing_cache_entries
-    )
-    return app

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import (
     CheckConstraint,
@@ -87,11 +88,21 @@ class Product(Base):
     search: Mapped[str] = mapped_column(TSVECTOR, Computed(SEARCH_DOCUMENT, persisted=True))
 
 
+class StockStatus(StrEnum):
+    """Status of catalog's decision about an order, and of each of its reservations."""
+
+    RESERVED = "reserved"
+    REJECTED = "rejected"
+    RELEASED = "released"
+    SOLD = "sold"
+    # A cancellation that arrived before the order was seen (stock orders only).
+    CANCELLED = "cancelled"
+
+
 class StockOrder(Base):
     """Catalog's decision about one order, which makes order events idempotent per order.
 
-    Status: ``reserved``, ``rejected``, ``released``, ``sold`` or ``cancelled`` (a
-    cancellation that arrived before the order was seen).
+    Its status is a :class:`StockStatus`.
     """
 
     __tablename__ = "stock_orders"

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
-    Float,
     Select,
     SQLColumnExpression,
     func,
@@ -17,12 +16,11 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk_catalog.cursors import Cursor, SortKey, decode_cursor, encode_cursor
 from souk_catalog.models import SEARCH_CONFIG, Category, Product
+from souk_common.pagination import Cursor, SortKey, after
 
 
 @dataclass(frozen=True)
@@ -101,23 +99,18 @@ def _category_ids(slug: str) -> Select[Any]:
     return select(Category.id).where(or_(Category.id == parent, Category.parent_id == parent))
 
 
-def _after(key: SQLColumnExpression[Any], cursor: Cursor, ascending: bool) -> ColumnElement[bool]:
-    value = literal(cursor.key, Float) if isinstance(cursor.key, float) else literal(cursor.key)
-    left, right = tuple_(key, Product.id), tuple_(value, literal(cursor.id))
-    return left > right if ascending else left < right
-
-
 async def list_products(session: AsyncSession, spec: ProductQuery) -> list[ListedProduct]:
     """Return up to ``spec.limit + 1`` products after ``spec.cursor`` (one extra shows more)."""
     tsquery = func.websearch_to_tsquery(literal_column(f"'{SEARCH_CONFIG}'::regconfig"), spec.q)
     rank = func.ts_rank(Product.search, tsquery)
     sort_key: SQLColumnExpression[Any]
+    key_type: type[SortKey]
     if spec.sort == "relevance":
-        sort_key = rank
+        sort_key, key_type = rank, float
     elif spec.sort == "newest":
-        sort_key = Product.created_at
+        sort_key, key_type = Product.created_at, datetime
     else:
-        sort_key = Product.price
+        sort_key, key_type = Product.price, Decimal
     ascending = spec.sort == "price_asc"
     query = (
         select(Product, Category.slug, rank if spec.sort == "relevance" else literal(None))
@@ -137,7 +130,8 @@ async def list_products(session: AsyncSession, spec: ProductQuery) -> list[Liste
     if spec.max_price is not None:
         query = query.where(Product.price <= spec.max_price)
     if spec.cursor is not None:
-        query = query.where(_after(sort_key, decode_cursor(spec.cursor, spec.sort), ascending))
+        cursor = Cursor.decode(spec.cursor, spec.sort, key_type)
+        query = query.where(after(sort_key, Product.id, cursor, ascending=ascending))
     order = (
         (sort_key.asc(), Product.id.asc()) if ascending else (sort_key.desc(), Product.id.desc())
     )
@@ -155,4 +149,4 @@ def cursor_after(item: ListedProduct, sort: str) -> str:
         key = product.created_at
     else:
         key = product.price
-    return encode_cursor(Cursor(sort, key, product.id))
+    return Cursor(sort, key, product.id).encode()

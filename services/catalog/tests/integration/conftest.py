@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from souk_catalog.config import CatalogSettings
 from souk_catalog.main import create_app
 from souk_common.db import Database
-from souk_common.migrations import upgrade_to_head
 from souk_common.testing import service_test_settings
 
 
@@ -25,40 +22,27 @@ def make_settings(database_url: str, prefix: str, **overrides: Any) -> CatalogSe
 
 
 @pytest.fixture
-async def migrated_url(database_url: str) -> str:
-    """The test database, migrated to head."""
-    await upgrade_to_head("souk_catalog", database_url)
-    return database_url
-
-
-@pytest.fixture
-async def database(migrated_url: str) -> AsyncIterator[Database]:
-    """A :class:`Database` on the migrated test database (enough connections for 50 orders)."""
-    db = Database(migrated_url, pool_size=30)
+async def database(migrated_database) -> AsyncIterator[Database]:
+    """A :class:`Database` on the migrated test database (a few connections, shared by tasks)."""
+    db = Database(await migrated_database("souk_catalog"), pool_size=8, max_overflow=0)
     try:
         yield db
     finally:
         await db.dispose()
 
 
-@asynccontextmanager
-async def running_client(
-    settings: CatalogSettings, token_issuer: Any
-) -> AsyncIterator[httpx.AsyncClient]:
-    """An httpx client on a catalog app with ``settings``, running with its event workers."""
-    app = create_app(settings)
-    async with LifespanManager(app):
-        app.state.token_verifier = token_issuer.verifier
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield http
+async def start(
+    migrated_database, running_app, redis_prefix, **overrides: Any
+) -> httpx.AsyncClient:
+    """An httpx client on a catalog app with these settings, running with its event workers."""
+    url = await migrated_database("souk_catalog")
+    return (await running_app(create_app, make_settings(url, redis_prefix, **overrides))).client
 
 
 @pytest.fixture
-async def client(migrated_url, redis_prefix, token_issuer) -> AsyncIterator[httpx.AsyncClient]:
+async def client(migrated_database, running_app, redis_prefix) -> httpx.AsyncClient:
     """An httpx client on the catalog app, running with its event workers."""
-    async with running_client(make_settings(migrated_url, redis_prefix), token_issuer) as http:
-        yield http
+    return await start(migrated_database, running_app, redis_prefix)
 
 
 class Catalog:

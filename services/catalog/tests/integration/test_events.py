@@ -7,7 +7,8 @@ import json
 import uuid
 
 from souk_common.correlation import correlation_scope
-from souk_common.events import CloudEvent, stream_key
+from souk_common.events import stream_key
+from souk_common.testing import event_of, stream_entries
 from souk_contracts.events import (
     InventoryReleasedV1,
     InventoryReservedV1,
@@ -16,23 +17,9 @@ from souk_contracts.events import (
 )
 
 
-def order_event(event_type: str, payload) -> CloudEvent:
-    return CloudEvent.create(event_type, "orders", payload.model_dump(mode="json"))
-
-
 async def catalog_events(redis_client, redis_prefix, count: int) -> list[dict]:
     """Wait until catalog's own stream holds ``count`` entries and return them decoded."""
-    key = stream_key(redis_prefix, "catalog")
-    entries: list = []
-    for _ in range(100):
-        entries = await redis_client.xrange(key)
-        if len(entries) >= count:
-            break
-        await asyncio.sleep(0.05)
-    return [
-        {k.decode(): v.decode() for k, v in fields.items()} | {"_id": entry_id}
-        for entry_id, fields in entries
-    ]
+    return await stream_entries(redis_client, stream_key(redis_prefix, "catalog"), count)
 
 
 async def stock(catalog, product_id: str) -> int:
@@ -47,8 +34,7 @@ async def test_order_events_reserve_price_and_release_exactly_once(
     orders = stream_key(redis_prefix, "orders")
     order_id, buyer = uuid.uuid4(), uuid.uuid4()
     with correlation_scope("journey-42"):
-        placed = order_event(
-            "order.placed",
+        placed = event_of(
             OrderPlacedV1(
                 order_id=order_id,
                 buyer_id=buyer,
@@ -58,11 +44,12 @@ async def test_order_events_reserve_price_and_release_exactly_once(
                 ],
                 payment_method="pm_card_visa",
             ),
+            "orders",
         )
     await redis_client.xadd(orders, placed.to_fields())
     await redis_client.xadd(orders, placed.to_fields())  # the relay published it twice
     # The order service re-emits order.placed with a new event id: still one reservation.
-    again = order_event("order.placed", OrderPlacedV1.model_validate(placed.data))
+    again = event_of(OrderPlacedV1.model_validate(placed.data), "orders")
     await redis_client.xadd(orders, again.to_fields())
 
     (reserved,) = await catalog_events(redis_client, redis_prefix, 1)
@@ -77,8 +64,8 @@ async def test_order_events_reserve_price_and_release_exactly_once(
     assert await stock(catalog, teapot["id"]) == 14
 
     cancel = OrderCancelledV1(order_id=order_id, buyer_id=buyer, reason="payment_failed")
-    await redis_client.xadd(orders, order_event("order.cancelled", cancel).to_fields())
-    await redis_client.xadd(orders, order_event("order.cancelled", cancel).to_fields())
+    await redis_client.xadd(orders, event_of(cancel, "orders").to_fields())
+    await redis_client.xadd(orders, event_of(cancel, "orders").to_fields())
     events = await catalog_events(redis_client, redis_prefix, 2)
     await asyncio.sleep(0.3)  # give a wrong second release time to show up
     events = await catalog_events(redis_client, redis_prefix, 2)
@@ -102,7 +89,7 @@ async def test_low_stock_is_an_event_and_a_counter(catalog, redis_client, redis_
             buyer_id=uuid.uuid4(),
             items=[{"product_id": lamp["id"], "quantity": 2}],
         )
-        await redis_client.xadd(orders, order_event("order.placed", placed).to_fields())
+        await redis_client.xadd(orders, event_of(placed, "orders").to_fields())
     events = await catalog_events(redis_client, redis_prefix, 3)
     assert [event["type"] for event in events].count("product.low_stock") == 1
     signal = next(event for event in events if event["type"] == "product.low_stock")

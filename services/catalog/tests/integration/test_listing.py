@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from souk_common.pagination import Cursor
 
 
 async def walk(client, params: dict, limit: int, on_page=None) -> list[str]:
@@ -67,11 +71,15 @@ async def test_bad_query_parameters_are_named(catalog):
         ({"sort": "relevance"}, "query.sort"),
         ({"sort": "cheapest"}, "query.sort"),
         ({"cursor": "not-a-cursor"}, "query.cursor"),
+        ({"cursor": Cursor("newest", datetime(2026, 1, 1), uuid.uuid4()).encode()}, "query.cursor"),
+        ({"cursor": Cursor("newest", Decimal("1e20"), uuid.uuid4()).encode()}, "query.cursor"),
+        ({"cursor": Cursor("newest", Decimal("1.5"), uuid.uuid4()).encode()}, "query.cursor"),
         ({"seller_id": "x"}, "query.seller_id"),
         ({"limit": 0}, "query.limit"),
     ):
         response = await catalog.client.get("/api/catalog/products", params=params)
         assert response.status_code == 422, params
+        assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["errors"][0]["field"] == field
 
 

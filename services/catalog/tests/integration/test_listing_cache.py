@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import update
@@ -11,19 +10,18 @@ from sqlalchemy import update
 from souk_catalog.models import Product
 from souk_common.db import Database
 
-from .conftest import Catalog, make_settings, running_client
+from .conftest import Catalog, start
 
 LONG_TTL = 300.0  # long enough that nothing expires during a test
 
 
 @pytest.fixture
-async def cached(migrated_url, redis_prefix, token_issuer) -> AsyncIterator[Catalog]:
+async def cached(migrated_database, running_app, redis_prefix, token_issuer) -> Catalog:
     """A :class:`Catalog` whose listing pages stay cached for the whole test."""
-    settings = make_settings(migrated_url, redis_prefix, listing_cache_seconds=LONG_TTL)
-    async with running_client(settings, token_issuer) as http:
-        helper = Catalog(http, token_issuer)
-        await helper.category("home")
-        yield helper
+    http = await start(migrated_database, running_app, redis_prefix, listing_cache_seconds=LONG_TTL)
+    helper = Catalog(http, token_issuer)
+    await helper.category("home")
+    return helper
 
 
 async def stock_in_listing(catalog: Catalog, product_id: str, **params: str) -> int | None:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from souk_catalog.config import CatalogSettings
 from souk_catalog.models import Category, Product
 from souk_catalog.seed import DEMO_PASSWORD, DEMO_SELLER_EMAIL, seed_demo_catalog
-from souk_common.testing import REDIS_URL
+from souk_common.testing import service_test_settings
 
 
 def fake_auth(seller_id: uuid.UUID) -> httpx.AsyncClient:
@@ -30,11 +30,12 @@ def fake_auth(seller_id: uuid.UUID) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.MockTransport(handle))
 
 
-async def test_seed_creates_the_demo_catalog_once(database, migrated_url):
+async def test_seed_creates_the_demo_catalog_once(database, migrated_database, redis_prefix):
     seller = uuid.uuid4()
-    settings = CatalogSettings(
-        database_url=migrated_url,
-        redis_url=REDIS_URL,
+    settings = service_test_settings(
+        CatalogSettings,
+        await migrated_database("souk_catalog"),
+        redis_prefix,
         auth_jwks_url="http://127.0.0.1:8001/.well-known/jwks.json",
     )
     assert settings.auth_base_url() == "http://127.0.0.1:8001"

@@ -1,18 +1,15 @@
-"""Validation of product bodies, cursors and currencies, without I/O."""
+"""Validation of product bodies and currencies, without I/O."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
 
-from souk_catalog.cursors import Cursor, decode_cursor, encode_cursor
 from souk_catalog.inventory import merge_lines
 from souk_catalog.schemas import ProductCreate, ProductPatch
-from souk_common.errors import ValidationFailedError
 from souk_contracts.events import OrderItemV1
 
 VALID = {"name": "Mug", "price": "5", "currency": "EUR", "category": "home", "stock": 0}
@@ -49,27 +46,6 @@ def test_patch_keeps_unsent_fields_and_refuses_null():
         ProductPatch.model_validate({"price": None})
     with pytest.raises(ValidationError):
         ProductPatch.model_validate({"seller_id": str(uuid.uuid4())})
-
-
-@pytest.mark.parametrize(
-    ("sort", "key"),
-    [
-        ("newest", datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)),
-        ("price_asc", Decimal("19.90")),
-        ("relevance", 0.0607927106320858),
-    ],
-)
-def test_cursors_round_trip_exactly(sort, key):
-    cursor = Cursor(sort, key, uuid.uuid4())
-    assert decode_cursor(encode_cursor(cursor), sort) == cursor
-
-
-def test_a_cursor_from_another_sort_or_garbage_is_a_named_422():
-    text = encode_cursor(Cursor("price_asc", Decimal("1.00"), uuid.uuid4()))
-    for bad, sort in ((text, "newest"), ("@@@", "newest"), ("W10", "newest")):
-        with pytest.raises(ValidationFailedError) as error:
-            decode_cursor(bad, sort)
-        assert error.value.extensions["errors"][0]["field"] == "query.cursor"
 
 
 def test_lines_for_the_same_product_are_merged_in_id_order():

@@ -3,21 +3,50 @@
 One :class:`Database` per process, created in the app's lifespan (nothing connects at import
 time) and kept on ``app.state.database``. Route handlers receive a session through
 :data:`SessionDep`; the session commits when the handler returns and rolls back when it raises.
+
+What must happen only once a transaction has committed (a business metric, a status
+notification, waking the outbox relay) is registered with :func:`on_commit`: the one hook.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement, Table, delete, select, text
+from sqlalchemy import ColumnElement, Table, delete, event, select, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
+
+_ON_COMMIT = "souk_on_commit"
+
+
+def on_commit(session: AsyncSession | Session, fn: Callable[[], object]) -> None:
+    """Call ``fn()`` when, and only when, the session's transaction commits.
+
+    Callbacks wait in the session's ``info`` and run in registration order right after the
+    commit, on the event loop's thread (SQLAlchemy's ``after_commit`` fires on the sync session
+    inside the async one); a rollback drops them. So a rolled-back or redelivered unit of work
+    is never counted, announced or published twice. ``fn`` must be quick and must not raise:
+    start a task for anything that does I/O.
+    """
+    session.info.setdefault(_ON_COMMIT, []).append(fn)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_on_commit(session: Session) -> None:
+    for fn in session.info.pop(_ON_COMMIT, ()):
+        fn()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_on_commit(session: Session) -> None:
+    session.info.pop(_ON_COMMIT, None)
 
 
 class Database:
@@ -52,6 +81,14 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+def sql_values(values: Iterable[str]) -> str:
+    """Return ``values`` as a SQL list of literals (``'A', 'B'``), for a CHECK constraint.
+
+    Only for values defined in code (a ``StrEnum``'s members), never for user input.
+    """
+    return ", ".join(f"'{value}'" for value in values)
 
 
 def get_database(request: Request) -> Database:

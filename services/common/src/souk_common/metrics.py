@@ -3,7 +3,8 @@
 Metric names are contracts (dashboards and alerts use them), so each is defined in exactly one
 module: the HTTP and event-layer ones here, business ones in the owning service's
 ``metrics.py``. The HTTP histogram is labelled by the route *template* (``/api/orders/{id}``),
-never the raw path, so cardinality stays bounded.
+never the raw path, so cardinality stays bounded. Business counters are incremented once
+their transaction commits, through :func:`souk_common.db.on_commit`.
 """
 
 from __future__ import annotations
@@ -12,9 +13,6 @@ import time
 
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -62,28 +60,7 @@ OUTBOX_PUBLISHED = Counter(
     ["service"],
 )
 UNMATCHED_ROUTE = "unmatched"
-_PENDING_INCREMENTS = "souk_pending_metric_increments"
 _NOT_TIMED = frozenset({"/metrics", "/healthz", "/readyz"})
-
-
-def count_on_commit(session: AsyncSession, counter: Counter, *labels: str) -> None:
-    """Increment ``counter`` (with ``labels``) when, and only when, the transaction commits.
-
-    Business counters must not count work that was rolled back; the increments wait in the
-    session's ``info`` and are applied (or dropped) by the listeners below.
-    """
-    session.info.setdefault(_PENDING_INCREMENTS, []).append((counter, labels))
-
-
-@event.listens_for(Session, "after_commit")
-def _apply_pending_increments(session: Session) -> None:
-    for counter, labels in session.info.pop(_PENDING_INCREMENTS, ()):
-        (counter.labels(*labels) if labels else counter).inc()
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_pending_increments(session: Session) -> None:
-    session.info.pop(_PENDING_INCREMENTS, None)
 
 
 class HttpMetricsMiddleware:

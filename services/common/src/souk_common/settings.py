@@ -15,7 +15,7 @@ from urllib.parse import quote
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SettingsT = TypeVar("SettingsT", bound="ServiceSettings")
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 
 _DATABASE_SCHEMES = ("postgresql://", "postgresql+asyncpg://", "postgres://")
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -109,11 +109,18 @@ class ServiceSettings(BaseSettings):
         return url
 
 
-def describe_validation_error(error: ValidationError) -> str:
-    """Render a settings validation error as one line naming each bad variable."""
+def describe_validation_error(error: ValidationError, env_prefix: str = "") -> str:
+    """Render a settings validation error as one line naming each bad variable.
+
+    A field's variable is ``env_prefix`` plus its name; a location that is already a
+    variable (an alias such as ``POD_NAME``) is kept as it is.
+    """
     parts = []
     for item in error.errors():
-        name = "_".join(str(part) for part in item["loc"]).upper() or "settings"
+        loc = [str(part) for part in item["loc"]]
+        if loc and loc[0].islower():
+            loc[0] = env_prefix + loc[0]
+        name = "_".join(loc).upper() or "settings"
         message = str(item["msg"]).removeprefix("Value error, ")
         parts.append(f"{name}: {message}" if item["loc"] else message)
     return "; ".join(parts)
@@ -124,6 +131,8 @@ def load_settings(settings_class: type[SettingsT], **overrides: object) -> Setti
     try:
         return settings_class(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
-        line = f"invalid settings for {settings_class.__name__}: {describe_validation_error(error)}"
+        prefix = str(settings_class.model_config.get("env_prefix") or "")
+        reason = describe_validation_error(error, prefix)
+        line = f"invalid settings for {settings_class.__name__}: {reason}"
         print(line, file=sys.stderr)
         raise SettingsError(2) from None

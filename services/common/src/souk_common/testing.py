@@ -1,27 +1,40 @@
-"""Pytest fixtures shared by every package's tests: real PostgreSQL and Redis, isolated.
+"""Test helpers shared by every package's tests: real PostgreSQL and Redis, isolated.
 
-Each test that asks for :func:`database_url` gets a fresh database (dropped afterwards); each
-test that asks for :func:`redis_prefix` gets a unique key prefix whose keys are deleted
-afterwards, so runs never collide. Servers come from ``SOUK_TEST_PG_ADMIN_URL`` and
-``SOUK_TEST_REDIS_URL`` (the local defaults otherwise). When a server is unreachable the test
-fails with one line saying which, rather than being skipped silently.
+Plain functions and classes, no pytest (this module ships in the runtime package): the pytest
+fixtures built on them live in ``tests/support/fixtures.py``, registered by the root
+``conftest.py``. Servers come from ``SOUK_TEST_PG_ADMIN_URL`` and ``SOUK_TEST_REDIS_URL`` (the
+local defaults otherwise); an unreachable one raises :class:`ServerUnavailableError`, which the
+fixtures turn into a one-line failure.
+
+- :func:`service_test_settings`: every test builds a service's settings through it (its own
+  database and stream prefix, fast polling, small connection pools);
+- :func:`running_app`: a service app inside its lifespan, with an httpx client on it;
+- :func:`eventually`: the one way to wait for something asynchronous to become true
+  (:func:`wait_until` is its blocking twin, for the Kubernetes client).
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar, overload
 
 import asyncpg
+import httpx
 import jwt
-import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from fastapi import FastAPI
+from pydantic import BaseModel
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
+from souk_common.events.envelope import CloudEvent
+from souk_common.events.handlers import event_type_of
 from souk_common.security import (
     TOKEN_ALGORITHM,
     TOKEN_AUDIENCE,
@@ -48,12 +61,17 @@ def asyncpg_url(url: str) -> str:
     return url.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
+class ServerUnavailableError(RuntimeError):
+    """PostgreSQL or Redis, which the tests need, cannot be reached."""
+
+
 async def create_database(name: str, admin_url: str = PG_ADMIN_URL) -> str:
     """Create database ``name`` and return its plain ``postgresql://`` URL."""
     try:
         connection = await asyncpg.connect(admin_url)
     except (OSError, asyncpg.PostgresError) as error:
-        pytest.fail(f"PostgreSQL is not reachable at {admin_url}: {error}", pytrace=False)
+        message = f"PostgreSQL is not reachable at {admin_url}: {error}"
+        raise ServerUnavailableError(message) from None
     try:
         await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
@@ -77,12 +95,16 @@ async def delete_prefixed_keys(redis: Redis, prefix: str) -> None:
 
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
-# Event-layer timings that make a test app react in tens of milliseconds.
+# Event-layer timings that make a test app react in tens of milliseconds, and small pools:
+# PostgreSQL's connections are shared with everything else on the machine (see
+# docs/architecture.md, "Tests on a shared machine").
 FAST_EVENT_SETTINGS: dict[str, Any] = {
     "stream_block_ms": 50,
     "outbox_poll_interval_ms": 50,
     "consumer_name": "test",
     "log_format": "json",
+    "db_pool_size": 2,
+    "db_worker_pool_size": 2,
 }
 
 
@@ -135,42 +157,129 @@ class TokenIssuer:
         return {"Authorization": f"Bearer {self.token(user_id, role)}"}
 
 
-@pytest.fixture
-def token_issuer() -> TokenIssuer:
-    """A :class:`TokenIssuer`; install ``token_issuer.verifier`` on ``app.state``."""
-    return TokenIssuer()
+T = TypeVar("T")
 
 
-@pytest.fixture
-async def database_url() -> AsyncIterator[str]:
-    """A fresh, empty PostgreSQL database for one test (``postgresql+asyncpg://`` URL)."""
-    name = f"souk_test_{uuid.uuid4().hex[:12]}"
-    url = await create_database(name)
-    try:
-        yield asyncpg_url(url)
-    finally:
-        await drop_database(name)
+@overload
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]],
+    *,
+    within: float = ...,
+    interval: float = ...,
+    what: str = ...,
+) -> T: ...
 
 
-@pytest.fixture
-async def redis_client() -> AsyncIterator[Redis]:
-    """A Redis client for the test server; fails the test in one line when it is down."""
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except (OSError, RedisError) as error:
-        pytest.fail(f"Redis is not reachable at {REDIS_URL}: {error}", pytrace=False)
-    try:
-        yield client
-    finally:
-        await client.aclose()
+@overload
+async def eventually(
+    probe: Callable[[], T | None],
+    *,
+    within: float = ...,
+    interval: float = ...,
+    what: str = ...,
+) -> T: ...
 
 
-@pytest.fixture
-async def redis_prefix(redis_client: Redis) -> AsyncIterator[str]:
-    """A unique stream/key prefix for one test; its keys are deleted afterwards."""
-    prefix = f"test-{uuid.uuid4().hex[:10]}:"
-    try:
-        yield prefix
-    finally:
-        await delete_prefixed_keys(redis_client, prefix)
+async def eventually(
+    probe: Callable[[], Any],
+    *,
+    within: float = 15.0,
+    interval: float = 0.025,
+    what: str = "the condition",
+) -> Any:
+    """Call ``probe`` until it returns something truthy, and return that; fail after ``within``.
+
+    ``probe`` may be sync or async. On timeout the :class:`AssertionError` names ``what`` and
+    the last value seen, so a failing wait says what it was waiting for.
+    """
+    deadline = time.monotonic() + within
+    while True:
+        value = probe()
+        result = await value if inspect.isawaitable(value) else value
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what} did not hold within {within:g}s (last: {result!r})")
+        await asyncio.sleep(interval)
+
+
+def event_of(payload: BaseModel, source: str) -> CloudEvent:
+    """Return a new CloudEvent carrying ``payload``, of its model's event type."""
+    return CloudEvent.create(event_type_of(type(payload)), source, payload.model_dump(mode="json"))
+
+
+async def stream_entries(
+    redis: Redis, key: str, count: int = 0, *, within: float = 5.0
+) -> list[dict[str, str]]:
+    """Stream ``key``'s entries once it holds at least ``count``, decoded (``_id``: entry id)."""
+
+    async def enough() -> list[tuple[bytes, dict[bytes, bytes]]] | None:
+        entries: list[tuple[bytes, dict[bytes, bytes]]] = await redis.xrange(key)  # type: ignore[assignment]
+        return entries if len(entries) >= count else None
+
+    if count:
+        entries = await eventually(enough, within=within, what=f"{count} entries on {key}")
+    else:
+        entries = await enough() or []
+    return [
+        {k.decode(): v.decode() for k, v in fields.items()} | {"_id": entry_id.decode()}
+        for entry_id, fields in entries
+    ]
+
+
+def wait_until(
+    check: Callable[[], T | None],
+    *,
+    within: float = 60.0,
+    interval: float = 0.2,
+    what: str = "the condition",
+    tolerate: tuple[type[Exception], ...] = (Exception,),
+) -> T:
+    """The blocking twin of :func:`eventually`, for tests that drive blocking clients.
+
+    Kubernetes' API is eventually consistent (discovery lags a new CRD, a Secret appears a
+    moment after its owner), so an exception of a ``tolerate`` type counts as "not yet".
+    """
+    deadline = time.monotonic() + within
+    last: object = None
+    while True:
+        try:
+            result = check()
+        except tolerate as error:
+            result, last = None, error
+        else:
+            last = result
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what} did not hold within {within:g}s (last: {last!r})")
+        time.sleep(interval)
+
+
+@dataclass(frozen=True)
+class RunningApp:
+    """A service app inside its lifespan and an httpx client on it."""
+
+    app: FastAPI
+    client: httpx.AsyncClient
+
+    @property
+    def context(self) -> Any:
+        """The service's context (``app.state.context``)."""
+        return self.app.state.context
+
+
+@asynccontextmanager
+async def running_app(
+    create_app: Callable[[SettingsT], FastAPI],
+    settings: SettingsT,
+    verifier: TokenVerifier | None = None,
+) -> AsyncIterator[RunningApp]:
+    """Run ``create_app(settings)`` inside its lifespan; ``verifier`` checks its tokens."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        if verifier is not None:
+            app.state.token_verifier = verifier
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield RunningApp(app, client)

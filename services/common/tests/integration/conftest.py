@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+from pydantic import BaseModel
 from redis.asyncio import Redis
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.ext.asyncio import (
@@ -33,6 +34,15 @@ from souk_common.events import (
 )
 
 SERVICE = "orders"
+
+
+class ThingHappened(BaseModel):
+    """The test events' payload, bound to its type like the models of souk_contracts."""
+
+    event_type: ClassVar[str] = "thing.happened"
+    n: int
+
+
 GROUP = "billing"
 
 
@@ -63,7 +73,7 @@ class EventsDb:
         """Stage one ``thing.happened`` event through the outbox; commit or roll back."""
         outbox = Outbox(self.tables, SERVICE, prefix)
         async with self.sessions() as session:
-            event = await outbox.add(session, "thing.happened", {"n": n})
+            event = await outbox.add(session, ThingHappened(n=n))
             await (session.commit() if commit else session.rollback())
         return event
 

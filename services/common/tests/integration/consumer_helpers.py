@@ -43,12 +43,3 @@ async def run_until(runner, condition, within: float = 5.0) -> None:
         while not await condition():
             await runner.run_once()
             await asyncio.sleep(0.01)
-
-
-async def eventually(condition, within: float = 5.0) -> None:
-    """Wait until ``condition()`` holds, polling."""
-    async with asyncio.timeout(within):
-        while True:
-            if await condition():
-                return
-            await asyncio.sleep(0.01)

@@ -3,42 +3,38 @@
 It borrows the notifications service's migrations as a realistic migrations package.
 """
 
-import httpx
-from asgi_lifespan import LifespanManager
-
 from souk_common.app import ServiceDefinition, create_service_app
 from souk_common.migrations import upgrade_to_head
 from souk_common.settings import ServiceSettings
+from souk_common.testing import running_app, service_test_settings
 
 MIGRATIONS = "souk_notifications"
 
 
-def build(database_url: str, redis_prefix: str, upstream_ok: bool = True):
+def app_factory(upstream_ok: bool = True):
+    """A ``create_app`` of a service with one extra readiness check, ``upstream``."""
+
     async def upstream() -> None:
         if not upstream_ok:
             raise ConnectionError("payment provider unreachable")
 
-    settings = ServiceSettings(
-        service_name="factorytest",
-        database_url=database_url,
-        stream_prefix=redis_prefix,
-        auth_jwks_url="http://auth.invalid/jwks",
-        run_workers=False,
+    definition = ServiceDefinition(
+        title="factory test",
+        migrations_package=MIGRATIONS,
+        readiness=lambda runtime: {"upstream": upstream},
     )
-    return create_service_app(
-        settings,
-        ServiceDefinition(
-            title="factory test",
-            migrations_package=MIGRATIONS,
-            readiness=lambda runtime: {"upstream": upstream},
-        ),
+    return lambda settings: create_service_app(settings, definition)
+
+
+def settings_for(database_url: str, redis_prefix: str) -> ServiceSettings:
+    return service_test_settings(
+        ServiceSettings, database_url, redis_prefix, service_name="factorytest", run_workers=False
     )
 
 
 async def test_readiness_follows_migrations_and_extra_checks(database_url, redis_prefix):
-    app = build(database_url, redis_prefix)
-    async with LifespanManager(app):
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    async with running_app(app_factory(), settings_for(database_url, redis_prefix)) as running:
+        client = running.client
         before = await client.get("/readyz")
         assert before.status_code == 503
         assert before.json()["checks"]["migrations"] != "ok"
@@ -54,9 +50,9 @@ async def test_readiness_follows_migrations_and_extra_checks(database_url, redis
         }
         assert (await client.get("/healthz")).status_code == 200
 
-    failing = build(database_url, redis_prefix, upstream_ok=False)
-    async with LifespanManager(failing):
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=failing), base_url="http://t")
+    failing = app_factory(upstream_ok=False)
+    async with running_app(failing, settings_for(database_url, redis_prefix)) as running:
+        client = running.client
         response = await client.get("/readyz", headers={"X-Request-ID": "ready-1"})
         assert response.status_code == 503
         assert "payment provider unreachable" in response.json()["checks"]["upstream"]

@@ -13,8 +13,6 @@ import pytest
 
 from souk_common.migrations import MIGRATION_LOCK_KEY
 
-pytestmark = pytest.mark.integration
-
 
 async def _migrate(database_url: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(

@@ -7,20 +7,17 @@ of events in one call.
 
 from __future__ import annotations
 
-import pytest
 from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy import event as sqlalchemy_event
 
+from souk_common.db import on_commit
 from souk_common.events import BatchEventHandler
-from souk_common.metrics import count_on_commit
 
 from .consumer_helpers import (
     outcome_count,
     pending_count,
     publish,
 )
-
-pytestmark = pytest.mark.integration
 
 
 def count_commits(events_db) -> list[int]:
@@ -54,7 +51,7 @@ async def test_a_failing_entry_costs_the_others_nothing_and_its_queued_work_is_d
     async def handler(event, session):
         calls.append(event.data["n"])
         await events_db.record_effect(event, session)
-        count_on_commit(session, applied)
+        on_commit(session, applied.inc)
         if event.data["n"] == 3:
             raise ValueError("bad line")
 

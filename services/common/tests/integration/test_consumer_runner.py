@@ -20,18 +20,16 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from souk_common.correlation import correlation_scope, get_correlation_id
 from souk_common.events import Outbox, dead_letter_key
+from souk_common.testing import eventually
 
-from .conftest import GROUP
+from .conftest import GROUP, ThingHappened
 from .consumer_helpers import (
     dead_letters,
-    eventually,
     outcome_count,
     pending_count,
     publish,
     run_until,
 )
-
-pytestmark = pytest.mark.integration
 
 
 async def test_handles_each_entry_once_acks_it_and_counts_ok(
@@ -263,7 +261,7 @@ async def test_correlation_id_and_trace_context_follow_the_event(
     outbox = Outbox(events_db.tables, "orders", redis_prefix)
     with tracer.start_as_current_span("POST /api/orders") as producer, correlation_scope("req-42"):
         async with events_db.sessions() as session, session.begin():
-            await outbox.add(session, "thing.happened", {"n": 1})
+            await outbox.add(session, ThingHappened(n=1))
     await events_db.relay(redis_client).publish_once()
     runner = events_db.runner(
         redis_client, redis_prefix, handlers={"thing.happened": handler}, tracer=tracer
@@ -314,7 +312,7 @@ async def test_run_stops_within_block_time_after_finishing_its_batch(
     task = asyncio.create_task(runner.run(stop))
     event = await publish(redis_client, orders_stream, 1)
 
-    await eventually(events_db.effect_rows)
+    await eventually(events_db.effect_rows, within=5, interval=0.01)
     stopped_at = time.monotonic()
     stop.set()
     await asyncio.wait_for(task, 2)
@@ -333,7 +331,7 @@ async def test_run_recreates_a_deleted_group(events_db, redis_client, redis_pref
     await asyncio.sleep(0.3)
     event = await publish(redis_client, orders_stream, 1)
 
-    await eventually(events_db.effect_rows)
+    await eventually(events_db.effect_rows, within=5, interval=0.01)
     stop.set()
     await asyncio.wait_for(task, 2)
     assert await events_db.effect_rows() == [(event.id, 1)]

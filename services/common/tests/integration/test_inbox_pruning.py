@@ -10,6 +10,7 @@ from sqlalchemy import insert, select, text
 
 from souk_common.events import stream_key
 from souk_common.events.inbox_pruning import InboxPruner
+from souk_common.testing import eventually
 
 from .conftest import SERVICE, EventsDb
 
@@ -87,10 +88,10 @@ async def test_the_loop_prunes_at_once_then_waits_and_stops(events_db: EventsDb)
     await add_inbox_rows(events_db, "old", 4, timedelta(days=8))
     stop = asyncio.Event()
     loop = asyncio.create_task(pruner(events_db, interval=0.05).run(stop))
-    for _ in range(100):
-        if not await inbox_ids(events_db):
-            break
-        await asyncio.sleep(0.05)
-    assert await inbox_ids(events_db) == set()
+
+    async def pruned() -> bool:
+        return not await inbox_ids(events_db)
+
+    await eventually(pruned, within=5, interval=0.05, what="the old inbox rows pruned")
     stop.set()
     await asyncio.wait_for(loop, timeout=5)

@@ -11,8 +11,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from souk_common.events import CloudEvent
-
-pytestmark = pytest.mark.integration
+from souk_common.testing import eventually
 
 
 async def stream_event_ids(redis: Redis, stream: str) -> list[str]:
@@ -98,11 +97,7 @@ async def test_crash_after_xadd_republishes_and_consumer_applies_once(
 
 async def published_within(redis: Redis, stream: str, seconds: float) -> None:
     """Wait until ``stream`` holds an entry (a relay sleeping 30 s was woken)."""
-    async with asyncio.timeout(seconds):
-        while True:
-            if await redis.xlen(stream):
-                return
-            await asyncio.sleep(0.01)
+    await eventually(lambda: redis.xlen(stream), within=seconds, interval=0.01, what="a publish")
 
 
 async def test_commit_of_outbox_rows_wakes_the_relay(

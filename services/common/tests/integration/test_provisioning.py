@@ -42,8 +42,6 @@ from souk_common.provisioning import (
 from souk_common.testing import PG_ADMIN_URL
 from souk_contracts.topology import SERVICES, subscriptions
 
-pytestmark = pytest.mark.integration
-
 
 def with_user(dsn: str, user: str, password: str | None = None) -> str:
     """Return ``dsn`` connecting as ``user`` (with ``password``)."""

@@ -4,14 +4,14 @@ Which services exist, what they subscribe to, and the versioned payloads of the 
 exchange. No behaviour lives here.
 """
 
-from souk_contracts.events import EVENT_PAYLOADS, UserRegisteredV1, parse_payload
+from souk_contracts.events import EVENT_PAYLOADS, EventPayload, UserRegisteredV1
 from souk_contracts.topology import SERVICES, ServiceTopology, subscriptions
 
 __all__ = [
     "EVENT_PAYLOADS",
     "SERVICES",
+    "EventPayload",
     "ServiceTopology",
     "UserRegisteredV1",
-    "parse_payload",
     "subscriptions",
 ]

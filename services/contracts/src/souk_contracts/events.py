@@ -1,4 +1,9 @@
-"""Versioned event payload models, keyed by CloudEvents ``type``.
+"""Versioned event payload models, each bound to its CloudEvents ``type`` once.
+
+Every event model names its type in the class attribute ``event_type``; producers pass the
+model to ``Outbox.add`` and consumers key their handlers by the model, so a type string is
+written here and nowhere else. :data:`EVENT_PAYLOADS` (every event type and its model) is
+derived from the models.
 
 A payload model never loses a field within a version; a breaking change adds a ``V2`` model
 and producers emit both types until every consumer reads the new one.
@@ -8,21 +13,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
 class EventPayload(BaseModel):
-    """Base of every payload: immutable, unknown fields ignored (forward compatible)."""
+    """Base of every payload: immutable, unknown fields ignored (forward compatible).
+
+    An event's model sets ``event_type``; a part of a payload (a line) leaves it unset.
+    """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
+    event_type: ClassVar[str]
 
 
 class UserRegisteredV1(EventPayload):
     """``user.registered``: a new account exists."""
 
+    event_type: ClassVar[str] = "user.registered"
     schema_version: Literal[1] = 1
     user_id: UUID
     email: str
@@ -46,6 +56,7 @@ class OrderItemV1(EventPayload):
 class OrderPlacedV1(EventPayload):
     """``order.placed``: a buyer placed an order; catalog prices and reserves it."""
 
+    event_type: ClassVar[str] = "order.placed"
     schema_version: Literal[1] = 1
     order_id: UUID
     buyer_id: UUID
@@ -56,6 +67,7 @@ class OrderPlacedV1(EventPayload):
 class OrderConfirmedV1(EventPayload):
     """``order.confirmed``: the order was paid; its reserved units are sold."""
 
+    event_type: ClassVar[str] = "order.confirmed"
     schema_version: Literal[1] = 1
     order_id: UUID
     buyer_id: UUID
@@ -70,6 +82,7 @@ class OrderCancelledV1(EventPayload):
     more; consumers treat unknown reasons as plain text).
     """
 
+    event_type: ClassVar[str] = "order.cancelled"
     schema_version: Literal[1] = 1
     order_id: UUID
     buyer_id: UUID
@@ -83,6 +96,7 @@ class OrderRejectedV1(EventPayload):
     the buyer about every terminal state from the order's own stream.
     """
 
+    event_type: ClassVar[str] = "order.rejected"
     schema_version: Literal[1] = 1
     order_id: UUID
     buyer_id: UUID
@@ -105,6 +119,7 @@ class InventoryReservedV1(EventPayload):
     is rejected (reason ``currency_mismatch``) rather than summed.
     """
 
+    event_type: ClassVar[str] = "inventory.reserved"
     schema_version: Literal[1] = 1
     order_id: UUID
     buyer_id: UUID
@@ -134,6 +149,7 @@ class RejectedLineV1(EventPayload):
 class InventoryRejectedV1(EventPayload):
     """``inventory.rejected``: nothing was reserved; ``lines`` lists each failing line."""
 
+    event_type: ClassVar[str] = "inventory.rejected"
     schema_version: Literal[1] = 1
     order_id: UUID
     buyer_id: UUID
@@ -150,6 +166,7 @@ class ReleasedLineV1(EventPayload):
 class InventoryReleasedV1(EventPayload):
     """``inventory.released``: a cancelled order's units are available again."""
 
+    event_type: ClassVar[str] = "inventory.released"
     schema_version: Literal[1] = 1
     order_id: UUID
     lines: list[ReleasedLineV1]
@@ -158,6 +175,7 @@ class InventoryReleasedV1(EventPayload):
 class ProductLowStockV1(EventPayload):
     """``product.low_stock``: a product's available units fell to or below the threshold."""
 
+    event_type: ClassVar[str] = "product.low_stock"
     schema_version: Literal[1] = 1
     product_id: UUID
     seller_id: UUID
@@ -168,6 +186,7 @@ class ProductLowStockV1(EventPayload):
 class PaymentSucceededV1(EventPayload):
     """``payment.succeeded``: the order's total was captured."""
 
+    event_type: ClassVar[str] = "payment.succeeded"
     schema_version: Literal[1] = 1
     order_id: UUID
     buyer_id: UUID
@@ -179,6 +198,7 @@ class PaymentSucceededV1(EventPayload):
 class PaymentFailedV1(EventPayload):
     """``payment.failed``: the charge was declined for good; the order will be cancelled."""
 
+    event_type: ClassVar[str] = "payment.failed"
     schema_version: Literal[1] = 1
     order_id: UUID
     buyer_id: UUID
@@ -190,6 +210,7 @@ class PaymentFailedV1(EventPayload):
 class PaymentRefundedV1(EventPayload):
     """``payment.refunded``: a captured payment of a cancelled order was refunded in full."""
 
+    event_type: ClassVar[str] = "payment.refunded"
     schema_version: Literal[1] = 1
     order_id: UUID
     buyer_id: UUID
@@ -200,21 +221,19 @@ class PaymentRefundedV1(EventPayload):
 
 
 EVENT_PAYLOADS: Mapping[str, type[EventPayload]] = {
-    "user.registered": UserRegisteredV1,
-    "order.placed": OrderPlacedV1,
-    "order.confirmed": OrderConfirmedV1,
-    "order.cancelled": OrderCancelledV1,
-    "order.rejected": OrderRejectedV1,
-    "inventory.reserved": InventoryReservedV1,
-    "inventory.rejected": InventoryRejectedV1,
-    "inventory.released": InventoryReleasedV1,
-    "product.low_stock": ProductLowStockV1,
-    "payment.succeeded": PaymentSucceededV1,
-    "payment.failed": PaymentFailedV1,
-    "payment.refunded": PaymentRefundedV1,
+    model.event_type: model
+    for model in (
+        UserRegisteredV1,
+        OrderPlacedV1,
+        OrderConfirmedV1,
+        OrderCancelledV1,
+        OrderRejectedV1,
+        InventoryReservedV1,
+        InventoryRejectedV1,
+        InventoryReleasedV1,
+        ProductLowStockV1,
+        PaymentSucceededV1,
+        PaymentFailedV1,
+        PaymentRefundedV1,
+    )
 }
-
-
-def parse_payload(event_type: str, data: Mapping[str, Any]) -> EventPayload:
-    """Validate ``data`` against the model registered for ``event_type``."""
-    return EVENT_PAYLOADS[event_type].model_validate(data)

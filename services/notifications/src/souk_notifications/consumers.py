@@ -6,14 +6,14 @@ redelivered event changes nothing. Wording lives in :mod:`souk_notifications.mes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk_common.app import ServiceRuntime
-from souk_common.events.consumer import EventHandler
 from souk_common.events.envelope import CloudEvent
+from souk_common.events.handlers import PayloadHandler, PayloadHandlers
 from souk_common.telemetry import annotate
 from souk_contracts.events import (
     EventPayload,
@@ -24,14 +24,16 @@ from souk_contracts.events import (
     UserRegisteredV1,
 )
 from souk_notifications import messages
+from souk_notifications.config import NotificationsSettings
 from souk_notifications.service import notify
 
 P = TypeVar("P", bound=EventPayload)
 
 
-async def on_user_registered(event: CloudEvent, session: AsyncSession) -> None:
+async def on_user_registered(
+    payload: UserRegisteredV1, event: CloudEvent, session: AsyncSession
+) -> None:
     """Welcome a newly registered user."""
-    payload = UserRegisteredV1.model_validate(event.data)
     await notify(
         session,
         user_id=payload.user_id,
@@ -42,11 +44,10 @@ async def on_user_registered(event: CloudEvent, session: AsyncSession) -> None:
     )
 
 
-def buyer_handler(model: type[P], compose: Callable[[P], messages.Message]) -> EventHandler:
-    """Return a handler that parses ``model`` and stores the message ``compose`` makes."""
+def buyer_handler(compose: Callable[[P], messages.Message]) -> PayloadHandler[P]:
+    """Return a handler that stores the message ``compose`` makes of a payload."""
 
-    async def handle(event: CloudEvent, session: AsyncSession) -> None:
-        payload = model.model_validate(event.data)
+    async def handle(payload: P, event: CloudEvent, session: AsyncSession) -> None:
         annotate(order_id=getattr(payload, "order_id", None))
         message = compose(payload)
         await notify(
@@ -58,16 +59,16 @@ def buyer_handler(model: type[P], compose: Callable[[P], messages.Message]) -> E
             source_event_id=event.id,
         )
 
-    handle.__doc__ = f"Notify the buyer of ``{model.__name__}``."
+    handle.__doc__ = f"Notify the buyer with ``{compose.__name__}``."
     return handle
 
 
-def build_handlers(_: ServiceRuntime) -> Mapping[str, EventHandler]:
-    """Return the handler for each event type this service consumes."""
+def build_handlers(_: ServiceRuntime[NotificationsSettings]) -> PayloadHandlers:
+    """Return the handler for each payload model this service consumes."""
     return {
-        "user.registered": on_user_registered,
-        "order.confirmed": buyer_handler(OrderConfirmedV1, messages.order_confirmed),
-        "order.rejected": buyer_handler(OrderRejectedV1, messages.order_rejected),
-        "order.cancelled": buyer_handler(OrderCancelledV1, messages.order_cancelled),
-        "payment.refunded": buyer_handler(PaymentRefundedV1, messages.payment_refunded),
+        UserRegisteredV1: on_user_registered,
+        OrderConfirmedV1: buyer_handler(messages.order_confirmed),
+        OrderRejectedV1: buyer_handler(messages.order_rejected),
+        OrderCancelledV1: buyer_handler(messages.order_cancelled),
+        PaymentRefundedV1: buyer_handler(messages.payment_refunded),
     }

@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
 from datetime import datetime
 
-from sqlalchemy import literal, select, tuple_
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk_common.errors import ValidationFailedError
+from souk_common.pagination import Cursor, after
 from souk_notifications.models import DeliveryAttempt, Notification
 
-
-def encode_cursor(notification: Notification) -> str:
-    """Return an opaque cursor that points just after ``notification``."""
-    raw = f"{notification.created_at.isoformat()}|{notification.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
+NEWEST = "newest"  # the one sort order of notification listings
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """Decode a cursor from :func:`encode_cursor`; a bad one is a 422 naming ``cursor``."""
-    try:
-        created_at, _, identifier = (
-            base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        )
-        return datetime.fromisoformat(created_at), uuid.UUID(identifier)
-    except ValueError:
-        raise ValidationFailedError("query.cursor", "is not a valid cursor") from None
+def cursor_after(notification: Notification) -> str:
+    """Return the cursor pointing just after ``notification`` (newest-first order)."""
+    return Cursor(NEWEST, notification.created_at, notification.id).encode()
 
 
 async def insert_notification(
@@ -71,10 +60,9 @@ async def list_for_user(
     """Return up to ``limit`` of the user's notifications, newest first, after ``cursor``."""
     query = select(Notification).where(Notification.user_id == user_id)
     if cursor is not None:
-        created_at, identifier = decode_cursor(cursor)
+        position = Cursor.decode(cursor, NEWEST, datetime)
         query = query.where(
-            tuple_(Notification.created_at, Notification.id)
-            < tuple_(literal(created_at), literal(identifier))
+            after(Notification.created_at, Notification.id, position, ascending=False)
         )
     query = query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
     return list((await session.scalars(query)).all())

@@ -49,7 +49,7 @@ async def list_notifications(
     """Return one page of the user's notifications and the cursor of the next page."""
     rows = await repository.list_for_user(session, user_id, limit + 1, cursor)
     page = rows[:limit]
-    next_cursor = repository.encode_cursor(page[-1]) if len(rows) > limit else None
+    next_cursor = repository.cursor_after(page[-1]) if len(rows) > limit else None
     return page, next_cursor
 
 

@@ -1,20 +1,19 @@
 """Stream handlers of the consumer group ``orders`` on the catalog and payments streams.
 
-Each handler parses the versioned payload and calls one use case of :mod:`souk_orders.saga`
-in the runner's transaction (which also records the event id in the inbox). Events orders
-does not act on (``inventory.released``, ``product.low_stock``, ``payment.refunded``) have no
-handler and are acknowledged as ``ignored`` by the runner.
+Each handler takes its versioned payload (parsed by the runner) and calls one use case of
+:mod:`souk_orders.saga` in the runner's transaction (which also records the event id in the
+inbox). Events orders does not act on (released stock, low stock, refunds) have no handler and
+are acknowledged as ``ignored`` by the runner.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk_common.app import ServiceRuntime
-from souk_common.events.consumer import EventHandler
 from souk_common.events.envelope import CloudEvent
+from souk_common.events.handlers import P, PayloadHandler, PayloadHandlers
 from souk_contracts.events import (
     InventoryRejectedV1,
     InventoryReservedV1,
@@ -22,50 +21,28 @@ from souk_contracts.events import (
     PaymentSucceededV1,
 )
 from souk_orders import saga
-from souk_orders.status_feed import StatusPublisher
+from souk_orders.context import OrdersContext
 from souk_orders.transitions import Effects
 
 
-def saga_handlers(effects: Effects) -> Mapping[str, EventHandler]:
+def saga_handlers(effects: Effects) -> PayloadHandlers:
     """Return the handlers for catalog's and payments' events."""
 
-    async def on_inventory_reserved(event: CloudEvent, session: AsyncSession) -> None:
-        """Store catalog's prices and mark the order reserved."""
-        await saga.on_inventory_reserved(
-            session, effects, InventoryReservedV1.model_validate(event.data)
-        )
+    def run(use_case: Callable[[AsyncSession, Effects, P], Awaitable[object]]) -> PayloadHandler[P]:
+        async def handle(payload: P, _: CloudEvent, session: AsyncSession) -> None:
+            await use_case(session, effects, payload)
 
-    async def on_inventory_rejected(event: CloudEvent, session: AsyncSession) -> None:
-        """Reject the order and emit order.rejected."""
-        await saga.on_inventory_rejected(
-            session, effects, InventoryRejectedV1.model_validate(event.data)
-        )
-
-    async def on_payment_succeeded(event: CloudEvent, session: AsyncSession) -> None:
-        """Confirm the order and emit order.confirmed."""
-        await saga.on_payment_succeeded(
-            session, effects, PaymentSucceededV1.model_validate(event.data)
-        )
-
-    async def on_payment_failed(event: CloudEvent, session: AsyncSession) -> None:
-        """Cancel the order and emit order.cancelled."""
-        await saga.on_payment_failed(session, effects, PaymentFailedV1.model_validate(event.data))
+        handle.__doc__ = use_case.__doc__
+        return handle
 
     return {
-        "inventory.reserved": on_inventory_reserved,
-        "inventory.rejected": on_inventory_rejected,
-        "payment.succeeded": on_payment_succeeded,
-        "payment.failed": on_payment_failed,
+        InventoryReservedV1: run(saga.on_inventory_reserved),
+        InventoryRejectedV1: run(saga.on_inventory_rejected),
+        PaymentSucceededV1: run(saga.on_payment_succeeded),
+        PaymentFailedV1: run(saga.on_payment_failed),
     }
 
 
-def effects_of(runtime: ServiceRuntime) -> Effects:
-    """Return the outbox and status publisher of a running orders service."""
-    if runtime.outbox is None:
-        raise RuntimeError("the orders app was built without event tables")
-    return Effects(runtime.outbox, StatusPublisher(runtime.redis, runtime.settings.stream_prefix))
-
-
-def build_handlers(runtime: ServiceRuntime) -> Mapping[str, EventHandler]:
-    """Return the handler for each event type orders consumes (``ServiceDefinition``)."""
-    return saga_handlers(effects_of(runtime))
+def build_handlers(context: OrdersContext) -> PayloadHandlers:
+    """Return the handler for each payload model orders consumes (``ServiceDefinition``)."""
+    return saga_handlers(context.effects)

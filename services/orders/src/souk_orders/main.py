@@ -10,6 +10,7 @@ from souk_contracts.topology import SERVICES
 from souk_orders.api import ROUTERS
 from souk_orders.config import OrdersSettings
 from souk_orders.consumers import build_handlers
+from souk_orders.context import build_context
 from souk_orders.models import tables
 from souk_orders.sweeper import deadline_sweeper
 
@@ -21,6 +22,7 @@ def create_app(settings: OrdersSettings | None = None) -> FastAPI:
         ServiceDefinition(
             title="Souk orders",
             migrations_package="souk_orders",
+            context=build_context,
             routers=ROUTERS,
             event_tables=tables,
             subscribes=SERVICES["orders"].subscribes,

@@ -25,9 +25,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from souk_common.db import sql_values
 from souk_common.events.tables import event_tables
+from souk_orders.states import OrderStatus
 
-STATUS_VALUES = "'PENDING', 'RESERVED', 'CONFIRMED', 'REJECTED', 'CANCELLED'"
+STATUS_VALUES = sql_values(OrderStatus)
 
 
 class Base(DeclarativeBase):

@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from datetime import datetime
 
-from sqlalchemy import literal, select, tuple_
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk_common.errors import ValidationFailedError
+from souk_common.pagination import Cursor, after
 from souk_orders.models import IdempotencyKey, Order
 
-
-def encode_cursor(order: Order) -> str:
-    """Return an opaque cursor pointing just after ``order`` (newest-first order)."""
-    raw = f"{order.created_at.isoformat()}|{order.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
+NEWEST = "newest"  # the one sort order of order listings
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """Decode a cursor from :func:`encode_cursor`; a bad one is a 422 naming ``query.cursor``."""
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        created_at, _, identifier = text.partition("|")
-        return datetime.fromisoformat(created_at), uuid.UUID(identifier)
-    except (ValueError, binascii.Error):
-        raise ValidationFailedError("query.cursor", "is not a valid cursor") from None
+def cursor_after(order: Order) -> str:
+    """Return the cursor pointing just after ``order`` (newest-first order)."""
+    return Cursor(NEWEST, order.created_at, order.id).encode()
 
 
 async def get_idempotency_key(
@@ -78,9 +67,7 @@ async def list_orders(
     if status is not None:
         query = query.where(Order.status == status)
     if cursor is not None:
-        created_at, identifier = decode_cursor(cursor)
-        query = query.where(
-            tuple_(Order.created_at, Order.id) < tuple_(literal(created_at), literal(identifier))
-        )
+        position = Cursor.decode(cursor, NEWEST, datetime)
+        query = query.where(after(Order.created_at, Order.id, position, ascending=False))
     query = query.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)
     return list((await session.scalars(query)).all())

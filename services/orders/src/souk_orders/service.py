@@ -142,7 +142,6 @@ async def place_order(
     record_status(session, order, OrderStatus.PENDING, "placed", effects.publisher, at=now)
     await effects.outbox.add(
         session,
-        "order.placed",
         OrderPlacedV1(
             order_id=order.id,
             buyer_id=order.buyer_id,
@@ -181,7 +180,7 @@ async def list_orders(
     more = len(rows) > limit
     return OrderPage(
         items=[order_out(order) for order in page],
-        next_cursor=repository.encode_cursor(page[-1]) if more else None,
+        next_cursor=repository.cursor_after(page[-1]) if more else None,
     )
 
 

@@ -16,10 +16,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from souk_common.app import ServiceRuntime
 from souk_common.logging import get_logger
-from souk_orders.config import OrdersSettings
-from souk_orders.consumers import effects_of
+from souk_orders.context import OrdersContext
 from souk_orders.models import Order
 from souk_orders.states import OPEN, Trigger
 from souk_orders.transitions import Effects, apply
@@ -55,18 +53,15 @@ async def sweep_once(
     return cancelled
 
 
-async def deadline_sweeper(runtime: ServiceRuntime, stop: asyncio.Event) -> None:
+async def deadline_sweeper(context: OrdersContext, stop: asyncio.Event) -> None:
     """Sweep every ``ORDER_SWEEP_INTERVAL_SECONDS`` until ``stop`` is set; never crashes."""
-    settings = runtime.settings
-    if not isinstance(settings, OrdersSettings):
-        raise TypeError("the deadline sweeper needs OrdersSettings")
-    effects = effects_of(runtime)
+    settings = context.settings
     while not stop.is_set():
         full = False
         try:
             swept = await sweep_once(
-                runtime.workers_db.sessions,
-                effects,
+                context.runtime.worker_database.sessions,
+                context.effects,
                 settings.order_deadline_seconds,
                 settings.order_sweep_batch_size,
             )

@@ -13,19 +13,20 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from souk_common.db import on_commit
 from souk_common.events.outbox import Outbox
 from souk_common.logging import get_logger
-from souk_common.metrics import count_on_commit
 from souk_common.telemetry import annotate
 from souk_contracts.events import OrderCancelledV1, OrderConfirmedV1, OrderRejectedV1
-from souk_orders.metrics import ORDERS, SAGA_DURATION, TERMINATIONS, observe_on_commit
+from souk_orders.metrics import ORDERS, SAGA_DURATION, TERMINATIONS
 from souk_orders.models import Order, OrderStatusChange
 from souk_orders.states import OrderStatus, Trigger, decide, is_terminal
-from souk_orders.status_feed import StatusPublisher, publish_on_commit
+from souk_orders.status_hints import StatusPublisher
 
 log = get_logger(__name__)
 
@@ -75,12 +76,13 @@ def record_status(
     order.status = status
     order.updated_at = now
     order.history.append(OrderStatusChange(status=status, reason=reason, at=now))
-    count_on_commit(session, ORDERS, status)
+    on_commit(session, ORDERS.labels(status).inc)
     if is_terminal(status):
-        elapsed = (now - order.created_at).total_seconds()
-        observe_on_commit(session, SAGA_DURATION, max(0.0, elapsed))
-        count_on_commit(session, TERMINATIONS, status, reason_label(reason))
-    publish_on_commit(session, publisher, order.id, status)
+        elapsed = max(0.0, (now - order.created_at).total_seconds())
+        on_commit(session, partial(SAGA_DURATION.observe, elapsed))
+        on_commit(session, TERMINATIONS.labels(status, reason_label(reason)).inc)
+    if publisher is not None:
+        on_commit(session, partial(publisher.announce, order.id, status))
 
 
 def reason_label(reason: str) -> str:
@@ -144,12 +146,12 @@ async def _emit_outcome(
         payload: OrderConfirmedV1 | OrderRejectedV1 | OrderCancelledV1 = OrderConfirmedV1(
             order_id=order.id, buyer_id=order.buyer_id, total=order.total, currency=order.currency
         )
-        await outbox.add(session, "order.confirmed", payload)
+        await outbox.add(session, payload)
     elif status is OrderStatus.REJECTED:
         payload = OrderRejectedV1(
             order_id=order.id, buyer_id=order.buyer_id, reasons=rejection_reasons or [reason]
         )
-        await outbox.add(session, "order.rejected", payload)
+        await outbox.add(session, payload)
     elif status is OrderStatus.CANCELLED:
         payload = OrderCancelledV1(order_id=order.id, buyer_id=order.buyer_id, reason=reason)
-        await outbox.add(session, "order.cancelled", payload)
+        await outbox.add(session, payload)

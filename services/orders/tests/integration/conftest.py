@@ -6,17 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from souk_common.events import CloudEvent, stream_key
-from souk_common.migrations import upgrade_to_head
-from souk_common.testing import service_test_settings
+from souk_common.testing import event_of, eventually, service_test_settings, stream_entries
 from souk_contracts.events import (
     InventoryRejectedV1,
     InventoryReservedV1,
@@ -38,33 +35,17 @@ def make_settings(database_url: str, prefix: str, **overrides: Any) -> OrdersSet
 
 
 @pytest.fixture
-async def migrated_url(database_url: str) -> str:
-    """The test database, migrated to head."""
-    await upgrade_to_head("souk_orders", database_url)
-    return database_url
-
-
-@pytest.fixture
 def settings_overrides() -> dict[str, Any]:
     """Per-test settings (override the fixture in a module to change the deadline)."""
     return {}
 
 
 @pytest.fixture
-async def app(migrated_url, redis_prefix, token_issuer, settings_overrides):
-    """The orders app running with its event workers and deadline sweeper."""
-    application = create_app(make_settings(migrated_url, redis_prefix, **settings_overrides))
-    async with LifespanManager(application):
-        application.state.token_verifier = token_issuer.verifier
-        yield application
-
-
-@pytest.fixture
-async def client(app) -> AsyncIterator[httpx.AsyncClient]:
-    """An httpx client on the orders app."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield http
+async def client(migrated_database, running_app, redis_prefix, settings_overrides):
+    """An httpx client on the orders app, running with its event workers and sweeper."""
+    url = await migrated_database("souk_orders")
+    settings = make_settings(url, redis_prefix, **settings_overrides)
+    return (await running_app(create_app, settings)).client
 
 
 def item(quantity: float = 1, product_id: uuid.UUID | None = None) -> dict[str, Any]:
@@ -106,8 +87,8 @@ class Shop:
             f"/api/orders/{order_id}", headers=self.as_(user or self.buyer, role)
         )
 
-    async def publish(self, service: str, event_type: str, payload: Any) -> CloudEvent:
-        event = CloudEvent.create(event_type, service, payload.model_dump(mode="json"))
+    async def publish(self, service: str, payload: Any) -> CloudEvent:
+        event = event_of(payload, service)
         await self.redis.xadd(stream_key(self.prefix, service), event.to_fields())
         return event
 
@@ -131,7 +112,7 @@ class Shop:
             currency="EUR",
             payment_method=order["payment_method"],
         )
-        return await self.publish("catalog", "inventory.reserved", payload)
+        return await self.publish("catalog", payload)
 
     async def reject(self, order: dict[str, Any]) -> CloudEvent:
         line = order["items"][0]
@@ -140,7 +121,7 @@ class Shop:
             buyer_id=order["buyer_id"],
             lines=[{**line, "reason": "out_of_stock", "available": 0}],
         )
-        return await self.publish("catalog", "inventory.rejected", payload)
+        return await self.publish("catalog", payload)
 
     async def pay(self, order: dict[str, Any], amount: str) -> CloudEvent:
         payload = PaymentSucceededV1(
@@ -150,7 +131,7 @@ class Shop:
             amount=Decimal(amount),
             currency="EUR",
         )
-        return await self.publish("payments", "payment.succeeded", payload)
+        return await self.publish("payments", payload)
 
     async def decline(self, order: dict[str, Any]) -> CloudEvent:
         payload = PaymentFailedV1(
@@ -159,42 +140,30 @@ class Shop:
             payment_id=uuid.uuid4(),
             reason="card_declined",
         )
-        return await self.publish("payments", "payment.failed", payload)
+        return await self.publish("payments", payload)
 
     async def wait_status(self, order_id: str, status: str) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        for _ in range(200):
+        async def reached() -> dict[str, Any] | None:
             body = (await self.get(order_id, self.admin, "admin")).json()
-            if body["status"] == status:
-                return body
-            await asyncio.sleep(0.025)
-        raise AssertionError(f"order stayed {body.get('status')}, expected {status}")
+            return dict(body) if body["status"] == status else None
+
+        return await eventually(reached, within=5, what=f"order {order_id} {status}")
 
     async def events(self, count: int = 0, settle: float = 0.0) -> list[dict[str, Any]]:
         """Orders' own stream entries (waits for ``count``), decoded, data parsed."""
         key = stream_key(self.prefix, "orders")
-        entries: list[Any] = []
-        for _ in range(200):
-            entries = await self.redis.xrange(key)
-            if len(entries) >= count:
-                break
-            await asyncio.sleep(0.025)
+        entries = await stream_entries(self.redis, key, count)
         if settle:
             await asyncio.sleep(settle)
-            entries = await self.redis.xrange(key)
-        decoded = []
-        for _, fields in entries:
-            entry = {k.decode(): v.decode() for k, v in fields.items()}
-            entry["data"] = json.loads(entry["data"])
-            decoded.append(entry)
-        return decoded
+            entries = await stream_entries(self.redis, key)
+        return [entry | {"data": json.loads(entry["data"])} for entry in entries]
 
     async def events_for(self, order_id: str, count: int, settle: float = 0.0):
-        for _ in range(200):
+        async def enough() -> list[dict[str, Any]] | None:
             found = [e for e in await self.events() if e["data"]["order_id"] == order_id]
-            if len(found) >= count:
-                break
-            await asyncio.sleep(0.025)
+            return found if len(found) >= count else None
+
+        await eventually(enough, within=5, what=f"{count} events of order {order_id}")
         if settle:
             await asyncio.sleep(settle)
         return [e for e in await self.events() if e["data"]["order_id"] == order_id]

@@ -37,7 +37,8 @@ async def test_sweeper_cancels_stale_orders_with_timeout(shop):
     assert (await shop.get(confirmed["id"])).json()["status"] == "CONFIRMED"  # final stays
 
 
-async def test_concurrent_sweepers_cancel_each_order_once(migrated_url):
+async def test_concurrent_sweepers_cancel_each_order_once(migrated_database):
+    migrated_url = await migrated_database("souk_orders")
     database = Database(migrated_url)
     effects = Effects(Outbox(tables, "orders", "test:"))
     try:

@@ -4,5 +4,6 @@ from souk_common.migrations import schema_drift
 from souk_orders.models import Base
 
 
-async def test_models_and_migrations_agree(migrated_url):
+async def test_models_and_migrations_agree(migrated_database):
+    migrated_url = await migrated_database("souk_orders")
     assert await schema_drift(migrated_url, Base.metadata) == []

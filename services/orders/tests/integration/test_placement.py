@@ -118,7 +118,8 @@ async def test_idempotency_key_is_required_and_auth_too(shop):
     assert anonymous.status_code == 401
 
 
-async def test_order_and_outbox_row_commit_or_roll_back_together(migrated_url):
+async def test_order_and_outbox_row_commit_or_roll_back_together(migrated_database):
+    migrated_url = await migrated_database("souk_orders")
     database = Database(migrated_url)
     effects = Effects(Outbox(tables, "orders", "test:"))
     buyer = Principal(uuid.uuid4(), "buyer")

@@ -28,14 +28,14 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from souk_common.db import on_commit
 from souk_common.events.outbox import Outbox
 from souk_common.logging import get_logger
-from souk_common.metrics import count_on_commit
 from souk_common.telemetry import annotate
 from souk_contracts.events import PaymentFailedV1, PaymentRefundedV1, PaymentSucceededV1
 from souk_payments import ledger
 from souk_payments.metrics import PAYMENTS
-from souk_payments.models import CAPTURED, FAILED, PENDING, REFUNDED, VOIDED, Payment
+from souk_payments.models import Payment, PaymentStatus
 from souk_payments.provider import PaymentProvider, TemporaryProviderError, method_type
 
 log = get_logger(__name__)
@@ -106,25 +106,24 @@ async def charge_order(
         session,
         order_id,
         buyer_id=buyer_id,
-        status=PENDING,
+        status=PaymentStatus.PENDING,
         amount=amount,
         currency=currency,
         method_type=kind,
     )
     if payment is None:
         payment = await _locked(session, order_id)
-        if payment.status != PENDING:
+        if payment.status != PaymentStatus.PENDING:
             log.info("payment_already_decided", order_id=str(order_id), status=payment.status)
             return None
     result = await with_retries(
         policy, lambda: provider.charge(str(order_id), amount, currency, token), "charge"
     )
     if result.succeeded:
-        payment.status, payment.provider_charge_ref = CAPTURED, result.charge_ref
+        payment.status, payment.provider_charge_ref = PaymentStatus.CAPTURED, result.charge_ref
         await ledger.post_capture(session, payment, amount)
         await outbox.add(
             session,
-            "payment.succeeded",
             PaymentSucceededV1(
                 order_id=order_id,
                 buyer_id=buyer_id,
@@ -134,11 +133,10 @@ async def charge_order(
             ),
         )
     else:
-        payment.status = FAILED
+        payment.status = PaymentStatus.FAILED
         payment.failure_reason = result.decline_code or "declined"
         await outbox.add(
             session,
-            "payment.failed",
             PaymentFailedV1(
                 order_id=order_id,
                 buyer_id=buyer_id,
@@ -147,7 +145,7 @@ async def charge_order(
             ),
         )
     await session.flush()
-    count_on_commit(session, PAYMENTS, payment.status)
+    on_commit(session, PAYMENTS.labels(payment.status).inc)
     log.info(
         "payment_decided",
         order_id=str(order_id),
@@ -168,14 +166,14 @@ async def cancel_order(
     buyer_id: uuid.UUID,
 ) -> str | None:
     """Refund a captured order once, or void one not charged yet; None when a no-op."""
-    if await _claim(session, order_id, buyer_id=buyer_id, status=VOIDED) is not None:
+    if await _claim(session, order_id, buyer_id=buyer_id, status=PaymentStatus.VOIDED) is not None:
         log.info("payment_voided_before_charge", order_id=str(order_id))
-        return VOIDED
+        return PaymentStatus.VOIDED
     payment = await _locked(session, order_id)
-    if payment.status == PENDING:  # never committed in practice; treat as not charged
-        payment.status = VOIDED
-        return VOIDED
-    if payment.status != CAPTURED:
+    if payment.status == PaymentStatus.PENDING:  # never committed in practice; treat as not charged
+        payment.status = PaymentStatus.VOIDED
+        return PaymentStatus.VOIDED
+    if payment.status != PaymentStatus.CAPTURED:
         log.info("cancel_is_a_no_op", order_id=str(order_id), status=payment.status)
         return None
     amount, currency, charge_ref = payment.amount, payment.currency, payment.provider_charge_ref
@@ -186,12 +184,11 @@ async def cancel_order(
         lambda: provider.refund(f"refund:{order_id}", charge_ref, amount, currency),
         "refund",
     )
-    payment.status, payment.refund_id = REFUNDED, uuid.uuid4()
+    payment.status, payment.refund_id = PaymentStatus.REFUNDED, uuid.uuid4()
     payment.provider_refund_ref, payment.refunded_amount = refund.refund_ref, amount
     await ledger.post_refund(session, payment, amount)
     await outbox.add(
         session,
-        "payment.refunded",
         PaymentRefundedV1(
             order_id=order_id,
             buyer_id=payment.buyer_id,
@@ -202,6 +199,6 @@ async def cancel_order(
         ),
     )
     await session.flush()
-    count_on_commit(session, PAYMENTS, REFUNDED)
+    on_commit(session, PAYMENTS.labels(PaymentStatus.REFUNDED).inc)
     log.info("payment_refunded", order_id=str(order_id), amount=str(amount))
-    return REFUNDED
+    return PaymentStatus.REFUNDED

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk_payments.models import (
     CAPTURE,
-    CAPTURED,
     CREDIT,
     CUSTOMER_FUNDS,
     DEBIT,
@@ -24,6 +23,7 @@ from souk_payments.models import (
     REFUND,
     LedgerEntry,
     Payment,
+    PaymentStatus,
 )
 
 ZERO = Decimal("0.00")
@@ -76,7 +76,7 @@ class Reconciliation:
 
 def expected_net(payment: Payment) -> Decimal:
     """What ``merchant_revenue`` should hold for the payment: captured - refunded."""
-    if payment.status == CAPTURED and payment.amount is not None:
+    if payment.status == PaymentStatus.CAPTURED and payment.amount is not None:
         return payment.amount
     if payment.refunded_amount is not None and payment.amount is not None:
         return payment.amount - payment.refunded_amount

@@ -10,6 +10,7 @@ from souk_contracts.topology import SERVICES
 from souk_payments.api import ROUTERS
 from souk_payments.config import PaymentsSettings
 from souk_payments.consumers import build_handlers
+from souk_payments.context import build_context
 from souk_payments.models import tables
 
 
@@ -20,6 +21,7 @@ def create_app(settings: PaymentsSettings | None = None) -> FastAPI:
         ServiceDefinition(
             title="Souk payments",
             migrations_package="souk_payments",
+            context=build_context,
             routers=ROUTERS,
             event_tables=tables,
             subscribes=SERVICES["payments"].subscribes,

@@ -17,14 +17,25 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, String, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from souk_common.db import sql_values
 from souk_common.events.tables import event_tables
 
-PENDING, CAPTURED, FAILED, REFUNDED, VOIDED = "pending", "captured", "failed", "refunded", "voided"
-STATUSES = (PENDING, CAPTURED, FAILED, REFUNDED, VOIDED)
+
+class PaymentStatus(StrEnum):
+    """Status of a payment (also the ``outcome`` label of ``souk_payments_total``)."""
+
+    PENDING = "pending"
+    CAPTURED = "captured"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+    VOIDED = "voided"
+
+
 CUSTOMER_FUNDS, MERCHANT_REVENUE = "customer_funds", "merchant_revenue"
 CAPTURE, REFUND = "capture", "refund"
 DEBIT, CREDIT = "debit", "credit"
@@ -39,10 +50,7 @@ class Payment(Base):
 
     __tablename__ = "payments"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('pending', 'captured', 'failed', 'refunded', 'voided')",
-            name="ck_payments_status",
-        ),
+        CheckConstraint(f"status IN ({sql_values(PaymentStatus)})", name="ck_payments_status"),
         CheckConstraint("amount >= 0", name="ck_payments_amount_non_negative"),
         Index("ix_payments_buyer_created", "buyer_id", "created_at"),
     )

@@ -12,13 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import text
 
 from souk_common.db import Database
 from souk_common.events import CloudEvent, stream_key
-from souk_common.migrations import upgrade_to_head
-from souk_common.testing import service_test_settings
+from souk_common.testing import event_of, eventually, service_test_settings, stream_entries
 from souk_contracts.events import InventoryReservedV1, OrderCancelledV1
 from souk_payments.config import PaymentsSettings
 from souk_payments.main import create_app
@@ -32,16 +30,9 @@ def make_settings(database_url: str, prefix: str, **overrides: Any) -> PaymentsS
 
 
 @pytest.fixture
-async def migrated_url(database_url: str) -> str:
-    """The test database, migrated to head."""
-    await upgrade_to_head("souk_payments", database_url)
-    return database_url
-
-
-@pytest.fixture
-async def database(migrated_url: str) -> AsyncIterator[Database]:
-    """A :class:`Database` on the migrated test database."""
-    db = Database(migrated_url, pool_size=20)
+async def database(migrated_database) -> AsyncIterator[Database]:
+    """A :class:`Database` on the migrated test database (a few connections, shared by tasks)."""
+    db = Database(await migrated_database("souk_payments"), pool_size=8, max_overflow=0)
     try:
         yield db
     finally:
@@ -59,7 +50,7 @@ class Payments:
 
     @property
     def provider(self) -> Any:
-        return self.app.state.runtime.extras["payment_provider"]
+        return self.app.state.context.provider
 
     async def publish(self, producer: str, event: CloudEvent) -> None:
         await self.redis.xadd(stream_key(self.prefix, producer), event.to_fields())
@@ -73,39 +64,30 @@ class Payments:
     async def cancel(self, order_id, buyer_id, reason="buyer_cancelled") -> CloudEvent:
         """Publish ``order.cancelled`` on the orders stream and return the event."""
         payload = OrderCancelledV1(order_id=order_id, buyer_id=buyer_id, reason=reason)
-        event = CloudEvent.create("order.cancelled", "orders", payload.model_dump(mode="json"))
+        event = event_of(payload, "orders")
         await self.publish("orders", event)
         return event
 
     async def events(self, count: int = 0, settle: float = 0.0) -> list[dict[str, Any]]:
         """Wait until payments' stream holds ``count`` entries (then ``settle`` s more)."""
         key = stream_key(self.prefix, "payments")
-        entries: list[Any] = []
-        for _ in range(200):
-            entries = await self.redis.xrange(key)
-            if len(entries) >= count:
-                break
-            await asyncio.sleep(0.05)
+        entries = await stream_entries(self.redis, key, count, within=10)
         if settle:
             await asyncio.sleep(settle)
-            entries = await self.redis.xrange(key)
-        return [
-            {"type": fields[b"type"].decode(), "data": json.loads(fields[b"data"])}
-            for _, fields in entries
-        ]
+            entries = await stream_entries(self.redis, key)
+        return [{"type": entry["type"], "data": json.loads(entry["data"])} for entry in entries]
 
     async def consumed(self, event_id: str) -> None:
         """Wait until the consumer group committed ``event_id`` (its inbox row exists)."""
         database = self.app.state.database
-        for _ in range(200):
+
+        async def recorded() -> int | None:
             async with database.sessions() as session:
-                found = await session.scalar(
+                return await session.scalar(
                     text("SELECT 1 FROM event_inbox WHERE event_id = :id"), {"id": event_id}
                 )
-            if found:
-                return
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"event {event_id} was never consumed")
+
+        await eventually(recorded, what=f"event {event_id} consumed")
 
 
 def reserved_event(order_id, buyer_id, total="42.50", token="pm_card_visa") -> CloudEvent:
@@ -125,17 +107,12 @@ def reserved_event(order_id, buyer_id, total="42.50", token="pm_card_visa") -> C
         currency="EUR",
         payment_method=token,
     )
-    return CloudEvent.create("inventory.reserved", "catalog", payload.model_dump(mode="json"))
+    return event_of(payload, "catalog")
 
 
 @pytest.fixture
-async def payments(
-    migrated_url, redis_client, redis_prefix, token_issuer
-) -> AsyncIterator[Payments]:
+async def payments(migrated_database, running_app, redis_client, redis_prefix) -> Payments:
     """The payments app running with its event workers, and helpers around it."""
-    app = create_app(make_settings(migrated_url, redis_prefix))
-    async with LifespanManager(app):
-        app.state.token_verifier = token_issuer.verifier
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield Payments(app, http, redis_client, redis_prefix)
+    url = await migrated_database("souk_payments")
+    running = await running_app(create_app, make_settings(url, redis_prefix))
+    return Payments(running.app, running.client, redis_client, redis_prefix)

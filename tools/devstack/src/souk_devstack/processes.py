@@ -88,6 +88,23 @@ class ServiceProcess:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signum)
 
+    def progress(self) -> tuple[int, int]:
+        """A mark that moves while the process works: its CPU ticks and its log's size.
+
+        CPU time comes from ``/proc/<pid>/stat`` (Linux; 0 elsewhere). A process that imports
+        modules on a loaded machine is slow, but its CPU time still grows.
+        """
+        ticks = 0
+        if self.process is not None:
+            try:
+                stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+                fields = stat.rsplit(")", 1)[1].split()  # after the command name: state, ...
+                ticks = int(fields[11]) + int(fields[12])  # utime + stime
+            except (OSError, IndexError, ValueError):
+                ticks = 0
+        size = self.log_path.stat().st_size if self.log_path.exists() else 0
+        return ticks, size
+
     def tail(self, lines: int = 20) -> str:
         """Return the last ``lines`` lines of the process's log."""
         if not self.log_path.exists():

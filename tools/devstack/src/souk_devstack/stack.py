@@ -29,7 +29,12 @@ from souk_devstack.config import StackConfig
 from souk_devstack.credentials import CredentialStore
 from souk_devstack.processes import ServiceProcess, run_to_completion
 
-READY_TIMEOUT_SECONDS = 60.0
+# Readiness waits judge progress, not the clock since launch: a service may take as long as
+# it needs while it visibly works (CPU time or log output grows before it answers; its
+# /readyz answer changes after), and fails once it shows no progress for STALL_SECONDS, or
+# after READY_LIMIT_SECONDS whatever it shows.
+STALL_SECONDS = 60.0
+READY_LIMIT_SECONDS = 600.0
 
 
 class StackError(RuntimeError):
@@ -191,27 +196,45 @@ class LocalStack:
         return running
 
     async def wait_ready(self, names: Iterable[str] | None = None) -> None:
-        """Wait until every (named) service answers ``/readyz`` with 200."""
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        """Wait until every (named) service answers ``/readyz`` with 200, while it progresses."""
+        started = time.monotonic()
         pending = set(names or self.services)
+        marks: dict[str, tuple[object, float]] = {name: (None, started) for name in pending}
         async with httpx.AsyncClient(timeout=2.0) as client:
             while pending:
+                now = time.monotonic()
                 for name in sorted(pending):
                     service = self.services[name]
                     if not service.process.running:
                         raise StackError(
                             f"{name} exited during start-up:\n{service.process.tail()}"
                         )
+                    mark: object
                     try:
                         response = await client.get(f"{service.url}/readyz")
                     except httpx.HTTPError:
-                        continue
-                    if response.status_code == 200:
-                        pending.discard(name)
-                if pending and time.monotonic() > deadline:
-                    raise StackError(f"not ready after {READY_TIMEOUT_SECONDS:.0f}s: {pending}")
+                        mark = service.process.progress()  # not serving yet: is it working?
+                    else:
+                        if response.status_code == 200:
+                            pending.discard(name)
+                            continue
+                        mark = response.text  # serving: does what it waits for change?
+                    if mark != marks[name][0]:
+                        marks[name] = (mark, now)
+                self._check_progress(pending, marks, started, now)
                 if pending:
                     await asyncio.sleep(0.2)
+
+    @staticmethod
+    def _check_progress(
+        pending: set[str], marks: dict[str, tuple[object, float]], started: float, now: float
+    ) -> None:
+        """Raise when a pending service stalled, or when the start-up took far too long."""
+        stalled = sorted(n for n in pending if now - marks[n][1] > STALL_SECONDS)
+        if stalled:
+            raise StackError(f"not ready, no progress for {STALL_SECONDS:.0f}s: {stalled}")
+        if pending and now - started > READY_LIMIT_SECONDS:
+            raise StackError(f"not ready after {READY_LIMIT_SECONDS:.0f}s: {sorted(pending)}")
 
     async def seed(self) -> None:
         """Run each service's demo-data seed; a service seeds after those in ``seed_after``."""

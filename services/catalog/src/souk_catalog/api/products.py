@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from souk_catalog import service
+from souk_catalog.context import ContextDep
 from souk_catalog.listing_cache import ListingCache
 from souk_catalog.repository import ProductQuery
 from souk_catalog.schemas import ProductCreate, ProductOut, ProductPage, ProductPatch, SortOrder
@@ -19,21 +20,19 @@ from souk_common.security import CurrentUser, OptionalUser, SellerUser
 router = APIRouter(prefix="/api/catalog/products", tags=["products"])
 
 
-async def listing_cache(request: Request) -> ListingCache:
-    """Return the process's listing cache (made by ``create_app``)."""
-    cache: ListingCache = request.app.state.listing_cache
-    return cache
+async def listing_cache(context: ContextDep) -> ListingCache:
+    """Return the process's listing cache (part of the service's context)."""
+    return context.listings
 
 
-async def clear_listings_after_commit(request: Request) -> AsyncIterator[None]:
+async def clear_listings_after_commit(context: ContextDep) -> AsyncIterator[None]:
     """Empty the listing cache once a product write has committed.
 
     Route dependencies are entered before the endpoint's own, so this one exits after
     ``SessionDep`` has committed: a listing loaded in between cannot keep the old rows.
     """
     yield
-    cache: ListingCache = request.app.state.listing_cache
-    cache.clear()
+    context.listings.clear()
 
 
 ListingCacheDep = Annotated[ListingCache, Depends(listing_cache)]

@@ -1,43 +1,25 @@
 """Souk's event layer: CloudEvents on Redis Streams, a transactional outbox and an inbox.
 
 Producers stage events with :class:`Outbox` in the transaction that changes their state;
-:class:`OutboxRelay` publishes them. Consumers register :data:`EventHandler` functions (or a
-:class:`BatchEventHandler` for many events in one call) with a :class:`ConsumerGroupRunner`,
-which handles each event exactly once per group (inbox table) and dead-letters entries that
-keep failing.
+:class:`OutboxRelay` publishes them. Consumers map payload models to handlers
+(:data:`PayloadHandlers`, keyed by each model's ``event_type``); a :class:`ConsumerGroupRunner`
+handles each event exactly once per group (inbox table) and dead-letters entries that keep
+failing. Stream names come from :mod:`souk_common.streams`.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-from souk_common.lazy import lazy_exports
-
-if TYPE_CHECKING:
-    from souk_common.events.consumer import ConsumerGroupRunner, EventHandler
-    from souk_common.events.envelope import CloudEvent, MalformedEventError
-    from souk_common.events.handling import BatchEventHandler
-    from souk_common.events.outbox import Outbox
-    from souk_common.events.relay import OutboxRelay, install_commit_hook
-    from souk_common.events.streams import dead_letter_key, stream_key
-    from souk_common.events.tables import EventTables, create_event_tables, event_tables
-
-_EXPORTS: dict[str, str] = {
-    "BatchEventHandler": "souk_common.events.handling",
-    "CloudEvent": "souk_common.events.envelope",
-    "ConsumerGroupRunner": "souk_common.events.consumer",
-    "EventHandler": "souk_common.events.consumer",
-    "EventTables": "souk_common.events.tables",
-    "MalformedEventError": "souk_common.events.envelope",
-    "Outbox": "souk_common.events.outbox",
-    "OutboxRelay": "souk_common.events.relay",
-    "create_event_tables": "souk_common.events.tables",
-    "dead_letter_key": "souk_common.events.streams",
-    "event_tables": "souk_common.events.tables",
-    "install_commit_hook": "souk_common.events.relay",
-    "stream_key": "souk_common.events.streams",
-}
-__getattr__ = lazy_exports(__name__, _EXPORTS)
+from souk_common.events.consumer import ConsumerGroupRunner
+from souk_common.events.envelope import CloudEvent, MalformedEventError
+from souk_common.events.handlers import (
+    BatchEventHandler,
+    EventHandler,
+    PayloadHandler,
+    PayloadHandlers,
+    by_event_type,
+)
+from souk_common.events.outbox import Outbox, wake_on_commit
+from souk_common.events.relay import OutboxRelay
+from souk_common.events.tables import EventTables, create_event_tables, event_tables
+from souk_common.streams import dead_letter_key, stream_key
 
 __all__ = [
     "BatchEventHandler",
@@ -48,9 +30,12 @@ __all__ = [
     "MalformedEventError",
     "Outbox",
     "OutboxRelay",
+    "PayloadHandler",
+    "PayloadHandlers",
+    "by_event_type",
     "create_event_tables",
     "dead_letter_key",
     "event_tables",
-    "install_commit_hook",
     "stream_key",
+    "wake_on_commit",
 ]

@@ -5,9 +5,11 @@ this consumer's own pending entries (``XREADGROUP ... 0``); (2) reclaims entries
 than ``claim_idle_ms`` (``XAUTOCLAIM``: crashed consumers' entries and our own failed ones);
 (3) reads new entries (``XREADGROUP ... >``, bounded ``BLOCK`` so a stop is noticed). The
 entries of one read are handled by :class:`~souk_common.events.handling.EntryHandler` in one
-database transaction (a savepoint per entry) that also records each event id in the inbox;
-they are acknowledged only after that transaction commits. A failing entry stays pending and
-is retried after ``claim_idle_ms``; after ``max_deliveries`` it goes to ``{prefix}dlq.{group}``.
+database transaction, with no savepoints, that also records each event id in the inbox; they
+are acknowledged only after that transaction commits. If any entry fails, the transaction
+rolls back and every entry of the read is handled again on its own. A failing entry stays
+pending and is retried after ``claim_idle_ms``; after ``max_deliveries`` it goes to
+``{prefix}dlq.{group}``.
 
 Entries of one stream are handled one at a time, in order, so a handler sees an aggregate's
 events in the order they were published (except while an earlier one is being retried).
@@ -33,20 +35,20 @@ from souk_common.events.backoff import (
     is_connection_error,
     wait_for_stop,
 )
-from souk_common.events.handling import (
+from souk_common.events.entries import (
     ACKED_OUTCOMES,
     IGNORED,
-    EntryHandler,
-    EventHandler,
     StreamEntry,
     look_up_deliveries,
     parse_entries,
     text,
 )
-from souk_common.events.streams import dead_letter_key
+from souk_common.events.handlers import EventHandler
+from souk_common.events.handling import EntryHandler
 from souk_common.events.tables import EventTables
 from souk_common.logging import get_logger
 from souk_common.metrics import STREAM_EVENTS, STREAM_LAG, STREAM_PENDING
+from souk_common.streams import dead_letter_key
 from souk_common.telemetry import get_tracer
 
 __all__ = ["ConsumerGroupRunner", "EventHandler"]

@@ -9,7 +9,7 @@ into the inbox, so a redelivered event whose effect already committed is a no-op
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -17,86 +17,28 @@ from typing import Any
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode, Tracer
 from redis.asyncio import Redis
 from sqlalchemy import Table
-from sqlalchemy import text as text_clause
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk_common.correlation import correlation_scope
 from souk_common.events.backoff import describe_error, is_connection_error
 from souk_common.events.dead_letter import DeadLetter, move_to_dead_letter
+from souk_common.events.entries import (
+    DEAD_LETTER,
+    DUPLICATE,
+    ERROR,
+    IGNORED,
+    OK,
+    StreamEntry,
+    look_up_deliveries,
+)
 from souk_common.events.envelope import CloudEvent, MalformedEventError
+from souk_common.events.handlers import BatchEventHandler, EventHandler
+from souk_common.events.inbox import insert_many, insert_one
 from souk_common.logging import get_logger
 from souk_common.metrics import STREAM_EVENTS, STREAM_HANDLER_DURATION
 from souk_common.telemetry import consumer_span, span_context_of
 
 log = get_logger(__name__)
-
-EventHandler = Callable[[CloudEvent, AsyncSession], Awaitable[None]]
-"""Handles one event inside the transaction that records it in the inbox; must not commit."""
-
-
-@dataclass(frozen=True)
-class BatchEventHandler:
-    """Handles a run of consecutive events of one type in one call, e.g. one ``INSERT``.
-
-    It runs inside the read's transaction and must not commit.
-
-    Register it in a service's handlers like a plain :data:`EventHandler` (it is one: called
-    with a single event it handles a batch of one, which is how a retried entry runs). The
-    price of the throughput: one CONSUMER span per run, linked to every producer span,
-    instead of one child span per event.
-    """
-
-    handle: Callable[[Sequence[CloudEvent], AsyncSession], Awaitable[None]]
-
-    async def __call__(self, event: CloudEvent, session: AsyncSession) -> None:
-        """Handle one event as a batch of one."""
-        await self.handle([event], session)
-
-
-# The inbox table is ``souk_common.events.tables.INBOX_TABLE`` in every service database.
-_INBOX_INSERT_MANY = text_clause(
-    "INSERT INTO event_inbox (event_id, stream, type) "
-    "SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:streams AS text[]), CAST(:types AS text[])) "
-    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
-)
-
-OK, DUPLICATE, IGNORED, ERROR, DEAD_LETTER = "ok", "duplicate", "ignored", "error", "dead_letter"
-ACKED_OUTCOMES = frozenset({OK, DUPLICATE, IGNORED})
-
-
-def text(value: bytes | str) -> str:
-    """Return ``value`` as text (redis-py returns bytes unless ``decode_responses``)."""
-    return value.decode() if isinstance(value, bytes) else value
-
-
-@dataclass(slots=True)
-class StreamEntry:
-    """One delivered entry; ``fields`` is ``None`` when the stream no longer holds it."""
-
-    stream: str
-    entry_id: str
-    fields: Mapping[bytes, bytes] | None
-    deliveries: int | None = None
-
-
-def parse_entries(
-    stream: str, raw: Iterable[Any], deliveries: int | None = None
-) -> list[StreamEntry]:
-    """Turn redis-py's ``(id, fields)`` pairs into :class:`StreamEntry` objects."""
-    return [StreamEntry(stream, text(i), f or None, deliveries) for i, f in raw]
-
-
-async def look_up_deliveries(redis: Redis, group: str, entries: Sequence[StreamEntry]) -> None:
-    """Fill in each entry's delivery count from ``XPENDING``, in one pipelined round trip."""
-    async with redis.pipeline(transaction=False) as pipe:
-        for entry in entries:
-            pipe.xpending_range(
-                entry.stream, group, min=entry.entry_id, max=entry.entry_id, count=1
-            )
-        replies = await pipe.execute()
-    for entry, pending in zip(entries, replies, strict=True):
-        entry.deliveries = int(pending[0]["times_delivered"]) if pending else None
 
 
 @dataclass(frozen=True)
@@ -174,7 +116,7 @@ class EntryHandler:
             async with self.sessions() as session, session.begin():
                 # One statement records the whole read in the inbox; what it did not insert
                 # was handled before (or appears twice in this read: the first one wins).
-                recorded = set(await session.scalars(self._inbox_insert_many(work)))
+                recorded = set(await session.scalars(insert_many(work)))
                 run: list[tuple[int, StreamEntry, CloudEvent]] = []
                 run_handler: BatchEventHandler | None = None
                 for index, entry, event, handler in work:
@@ -304,33 +246,10 @@ class EntryHandler:
             "souk.stream.entry_id": entry.entry_id,
         }
 
-    def _inbox_insert(self, entry: StreamEntry, event: CloudEvent) -> Any:
-        """``INSERT`` of the event id into the inbox, returning it unless already there."""
-        return (
-            insert(self.inbox)
-            .values(event_id=event.id, stream=entry.stream, type=event.type)
-            .on_conflict_do_nothing(index_elements=[self.inbox.c.event_id])
-            .returning(self.inbox.c.event_id)
-        )
-
-    def _inbox_insert_many(
-        self, work: Sequence[tuple[int, StreamEntry, CloudEvent, EventHandler]]
-    ) -> Any:
-        """One ``INSERT`` of every event id of a batch, returning those not yet recorded.
-
-        The rows travel as three arrays (``unnest``), so the statement text is the same for
-        any batch size: prepared once per connection, never recompiled.
-        """
-        return _INBOX_INSERT_MANY.bindparams(
-            ids=[event.id for _, _, event, _ in work],
-            streams=[entry.stream for _, entry, _, _ in work],
-            types=[event.type for _, _, event, _ in work],
-        )
-
     async def _apply(self, entry: StreamEntry, event: CloudEvent, handler: EventHandler) -> str:
         """Record the event in the inbox and run its handler, in one transaction."""
         async with self.sessions() as session, session.begin():
-            if await session.scalar(self._inbox_insert(entry, event)) is None:
+            if await session.scalar(insert_one(self.inbox, entry, event)) is None:
                 return DUPLICATE
             await handler(event, session)
         return OK

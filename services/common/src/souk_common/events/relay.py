@@ -7,32 +7,28 @@ them published and commit. A crash between ``XADD`` and commit publishes the sam
 again on the next pass; consumers' inbox tables turn the repeat into a no-op.
 
 The relay polls every ``poll_interval`` seconds when idle, and wakes at once when a session of
-its sessionmaker commits outbox rows (see :func:`install_commit_hook`).
+its sessionmakers commits outbox rows (see :func:`souk_common.events.outbox.wake_on_commit`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
 from redis.asyncio import Redis
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
 
 from souk_common.db import delete_in_chunks
 from souk_common.events.backoff import Backoff, describe_error, wait_for_stop
-from souk_common.events.outbox import OUTBOX_PENDING_KEY
+from souk_common.events.outbox import wake_on_commit
 from souk_common.events.tables import EventTables
 from souk_common.logging import get_logger
 from souk_common.metrics import OUTBOX_PUBLISHED, OUTBOX_UNPUBLISHED
 
 log = get_logger(__name__)
-
-_RELAYS_ATTRIBUTE = "_souk_outbox_relays"
 
 
 class OutboxRelay:
@@ -147,7 +143,7 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until ``stop`` is set; outages are logged and retried with back-off."""
         self._loop = asyncio.get_running_loop()
-        uninstalls = [install_commit_hook(sessions, self) for sessions in self.wake_on]
+        uninstalls = [wake_on_commit(sessions, self) for sessions in self.wake_on]
         backoff = Backoff()
         log.info("outbox_relay_started", service=self.service)
         try:
@@ -173,34 +169,3 @@ class OutboxRelay:
             for uninstall in uninstalls:
                 uninstall()
             log.info("outbox_relay_stopped", service=self.service)
-
-
-def install_commit_hook(
-    sessions: async_sessionmaker[AsyncSession], relay: OutboxRelay
-) -> Callable[[], None]:
-    """Wake ``relay`` whenever a session of ``sessions`` commits outbox rows.
-
-    SQLAlchemy's ``after_commit`` fires on the sync session inside the async one, on the event
-    loop's thread. The listener goes on a subclass of the sessionmaker's sync session class
-    (installed with ``sessions.configure``), so sessions of other sessionmakers are untouched;
-    several relays may share one hook. Returns a function that detaches ``relay`` again.
-    """
-    session_class: type[Session] = sessions.kw.get("sync_session_class", Session)
-    relays: weakref.WeakSet[OutboxRelay] | None = vars(session_class).get(_RELAYS_ATTRIBUTE)
-    if relays is None:
-        relays = weakref.WeakSet()
-        waking = relays
-
-        def after_commit(session: Session) -> None:
-            if session.info.pop(OUTBOX_PENDING_KEY, False):
-                for waiting in list(waking):
-                    waiting.wake()
-
-        session_class = type(
-            f"OutboxWaking{session_class.__name__}", (session_class,), {_RELAYS_ATTRIBUTE: relays}
-        )
-        event.listen(session_class, "after_commit", after_commit)
-        sessions.configure(sync_session_class=session_class)
-    relays.add(relay)
-    attached = relays
-    return lambda: attached.discard(relay)

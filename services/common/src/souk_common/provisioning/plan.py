@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
-from souk_common.events.streams import dead_letter_key, stream_key
+from souk_common.streams import dead_letter_key, stream_key
 
 SCRAM_ITERATIONS = 4096  # PostgreSQL's default (scram_iterations)
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")

@@ -1,4 +1,4 @@
-"""Dependencies of the orders routes: the service's settings and transition effects.
+"""Dependencies of the orders routes: the service's context, settings and transition effects.
 
 They are ``async`` on purpose: FastAPI runs a plain ``def`` dependency in a worker thread.
 """
@@ -7,38 +7,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from souk_common.app import ServiceRuntime
+from souk_common.app import service_context
 from souk_orders.config import OrdersSettings
-from souk_orders.consumers import effects_of
+from souk_orders.context import OrdersContext
 from souk_orders.transitions import Effects
 
-
-def runtime_of(request: Request) -> ServiceRuntime:
-    """Return the running service's runtime."""
-    runtime: ServiceRuntime = request.app.state.runtime
-    return runtime
+ContextDep = Annotated[OrdersContext, Depends(service_context)]
 
 
-async def get_runtime(request: Request) -> ServiceRuntime:
-    """Dependency: the running service's runtime."""
-    return runtime_of(request)
-
-
-async def get_settings(request: Request) -> OrdersSettings:
+async def get_settings(context: ContextDep) -> OrdersSettings:
     """Return the orders settings of the running service."""
-    settings = runtime_of(request).settings
-    if not isinstance(settings, OrdersSettings):
-        raise TypeError("the orders app runs with OrdersSettings")
-    return settings
+    return context.settings
 
 
-async def get_effects(request: Request) -> Effects:
+async def get_effects(context: ContextDep) -> Effects:
     """Return the outbox and status publisher transitions write to."""
-    return effects_of(runtime_of(request))
+    return context.effects
 
 
-RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
 SettingsDep = Annotated[OrdersSettings, Depends(get_settings)]
 EffectsDep = Annotated[Effects, Depends(get_effects)]

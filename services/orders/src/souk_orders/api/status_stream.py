@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from souk_common.security import CurrentUser
-from souk_orders.api.deps import RuntimeDep, SettingsDep
-from souk_orders.feed import read_history, status_events
+from souk_orders.api.deps import ContextDep
+from souk_orders.status_stream import read_history, status_events
 
 router = APIRouter(prefix="/api/orders", tags=["orders"])
 
@@ -23,16 +23,16 @@ async def order_status_feed(
     order_id: uuid.UUID,
     caller: CurrentUser,
     request: Request,
-    runtime: RuntimeDep,
-    settings: SettingsDep,
+    context: ContextDep,
 ) -> StreamingResponse:
     """Stream the order's status: the current one at once, then each change until final."""
+    runtime = context.runtime
     sessions = runtime.database.sessions
     await read_history(sessions, order_id, caller)  # 404 before the stream starts
     events = status_events(
         sessions=sessions,
         redis=runtime.redis,
-        settings=settings,
+        settings=context.settings,
         order_id=order_id,
         caller=caller,
         last_event_id=request.headers.get("last-event-id"),

@@ -1,26 +1,19 @@
 """Notifications consumes user.registered through the runner and serves each user their own."""
 
-import asyncio
 import uuid
 
 from souk_common.events import CloudEvent, stream_key
+from souk_common.testing import event_of
 from souk_contracts.events import UserRegisteredV1
+
+from .conftest import wait_for_items
 
 
 def registered(user_id: uuid.UUID, name: str = "Ada") -> CloudEvent:
     payload = UserRegisteredV1(
         user_id=user_id, email="ada@example.com", display_name=name, role="buyer"
     )
-    return CloudEvent.create("user.registered", "auth", payload.model_dump(mode="json"))
-
-
-async def wait_for_items(client, headers, count: int) -> list[dict]:
-    for _ in range(100):
-        body = (await client.get("/api/notifications", headers=headers)).json()
-        if len(body["items"]) >= count:
-            return body["items"]
-        await asyncio.sleep(0.05)
-    return body["items"]
+    return event_of(payload, "auth")
 
 
 async def test_welcome_notification_is_created_once_and_shown_only_to_its_user(

@@ -1,13 +1,13 @@
 """Notifications tells the buyer about each order outcome (orders and payments streams),
 once per event, and only the buyer sees it."""
 
-import asyncio
 import uuid
 from decimal import Decimal
 
 import pytest
 
-from souk_common.events import CloudEvent, stream_key
+from souk_common.events import stream_key
+from souk_common.testing import event_of
 from souk_contracts.events import (
     OrderCancelledV1,
     OrderConfirmedV1,
@@ -16,19 +16,7 @@ from souk_contracts.events import (
 )
 from souk_notifications import messages
 
-
-async def wait_for_items(client, headers, count: int) -> list[dict]:
-    for _ in range(100):
-        body = (await client.get("/api/notifications", headers=headers)).json()
-        if len(body["items"]) >= count:
-            break
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.2)  # room for a wrong duplicate to show up
-    return (await client.get("/api/notifications", headers=headers)).json()["items"]
-
-
-def event(event_type: str, source: str, payload) -> CloudEvent:
-    return CloudEvent.create(event_type, source, payload.model_dump(mode="json"))
+from .conftest import wait_for_items
 
 
 async def test_each_order_outcome_notifies_the_buyer_once(
@@ -41,35 +29,30 @@ async def test_each_order_outcome_notifies_the_buyer_once(
     outcomes = [
         (
             orders,
-            event(
-                "order.confirmed",
-                "orders",
+            event_of(
                 OrderConfirmedV1(
                     order_id=confirmed, buyer_id=buyer, total=Decimal("42.50"), currency="EUR"
                 ),
+                "orders",
             ),
         ),
         (
             orders,
-            event(
-                "order.rejected",
-                "orders",
+            event_of(
                 OrderRejectedV1(order_id=rejected, buyer_id=buyer, reasons=["out_of_stock"]),
+                "orders",
             ),
         ),
         (
             orders,
-            event(
-                "order.cancelled",
-                "orders",
+            event_of(
                 OrderCancelledV1(order_id=cancelled, buyer_id=buyer, reason="buyer_cancelled"),
+                "orders",
             ),
         ),
         (
             payments,
-            event(
-                "payment.refunded",
-                "payments",
+            event_of(
                 PaymentRefundedV1(
                     order_id=cancelled,
                     buyer_id=buyer,
@@ -78,6 +61,7 @@ async def test_each_order_outcome_notifies_the_buyer_once(
                     amount=Decimal("19.90"),
                     currency="EUR",
                 ),
+                "payments",
             ),
         ),
     ]
@@ -86,7 +70,7 @@ async def test_each_order_outcome_notifies_the_buyer_once(
     for stream, outcome in outcomes:  # every event delivered twice: still one notification
         await redis_client.xadd(stream, outcome.to_fields())
 
-    items = await wait_for_items(service, token_issuer.headers(buyer), 4)
+    items = await wait_for_items(service, token_issuer.headers(buyer), 4, settle=0.2)
     by_kind = {item["kind"]: item for item in items}
     assert len(items) == 4
     assert set(by_kind) == {

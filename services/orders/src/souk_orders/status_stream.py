@@ -1,11 +1,12 @@
-"""The live status feed of one order as Server-Sent Events.
+"""The live status stream of one order as Server-Sent Events (``GET .../events``).
 
 The stream sends the order's current status at once, then every later status change (each
 history entry, ``id`` = its position, so ``Last-Event-ID`` resumes without gaps), and ends
 after a terminal status or ``STATUS_FEED_MAX_SECONDS`` (a client reconnects with
 ``Last-Event-ID``). It subscribes to the order's pub/sub channel before reading the order, and
-re-reads the order on every hint and every ``STATUS_FEED_POLL_SECONDS``, so a lost hint only
-delays an update. No database connection is held between reads.
+re-reads the order on every hint (:mod:`souk_orders.status_hints`) and every
+``STATUS_FEED_POLL_SECONDS``, so a lost hint only delays an update. No database connection is
+held between reads.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from souk_orders import repository
 from souk_orders.config import OrdersSettings
 from souk_orders.schemas import StatusChangeOut
 from souk_orders.states import OrderStatus, is_terminal
-from souk_orders.status_feed import status_channel
+from souk_orders.status_hints import status_channel
 
 log = get_logger(__name__)
 

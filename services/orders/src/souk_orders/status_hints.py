@@ -1,9 +1,11 @@
-"""Change notification for the live status feed: Redis pub/sub, published after commit.
+"""Status hints for the live status stream: Redis pub/sub messages, published after commit.
 
-A transition calls :func:`publish_on_commit`; once the transaction commits, the order id is
-published on ``{STREAM_PREFIX}orders:status:{order_id}``. The message is only a hint ("read
-the order again"): the feed re-reads the database on every message and also every few
-seconds, so a lost message (Redis down, a publish racing a subscribe) only delays an update.
+A transition registers :meth:`StatusPublisher.announce` with :func:`souk_common.db.on_commit`;
+once the transaction commits, the new status is published on
+``{STREAM_PREFIX}orders:status:{order_id}``. The message is only a hint ("read the order
+again"): the stream (:mod:`souk_orders.status_stream`) re-reads the database on every
+message and also every few seconds, so a lost message (Redis down, a publish racing a
+subscribe) only delays an update.
 """
 
 from __future__ import annotations
@@ -13,14 +15,10 @@ import uuid
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from souk_common.logging import get_logger
 
 log = get_logger(__name__)
-_PENDING_PUBLICATIONS = "souk_orders_status_publications"
 _RUNNING: set[asyncio.Task[None]] = set()  # keeps fire-and-forget publications alive
 
 
@@ -48,27 +46,8 @@ class StatusPublisher:
         except (RedisError, OSError) as error:
             log.warning("order_status_publish_failed", order_id=str(order_id), error=str(error))
 
-
-def publish_on_commit(
-    session: AsyncSession, publisher: StatusPublisher | None, order_id: uuid.UUID, status: str
-) -> None:
-    """Publish the order's new status when, and only when, the transaction commits."""
-    if publisher is not None:
-        session.info.setdefault(_PENDING_PUBLICATIONS, []).append((publisher, order_id, status))
-
-
-@event.listens_for(Session, "after_commit")
-def _publish_committed(session: Session) -> None:
-    pending = session.info.pop(_PENDING_PUBLICATIONS, ())
-    if not pending:
-        return
-    loop = asyncio.get_running_loop()  # after_commit runs on the event loop's thread
-    for publisher, order_id, status in pending:
-        task = loop.create_task(publisher.publish(order_id, status))
+    def announce(self, order_id: uuid.UUID, status: str) -> None:
+        """Start publishing ``status`` in the background (an ``on_commit`` callback)."""
+        task = asyncio.get_running_loop().create_task(self.publish(order_id, status))
         _RUNNING.add(task)
         task.add_done_callback(_RUNNING.discard)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_publications(session: Session) -> None:
-    session.info.pop(_PENDING_PUBLICATIONS, None)
