@@ -76,7 +76,7 @@ async def _wait_ready(ctx: Context, server: str) -> None:
         raise Waiting(f"StatefulSet {server} has {ready}/{max(wanted, 1)} ready replicas")
 
 
-async def _admin_dsns(ctx: Context) -> dict[str, str]:
+async def admin_dsns(ctx: Context) -> dict[str, str]:
     """Return ``{service: admin DSN}``; in Managed mode apply the servers and wait for them."""
     spec = ctx.spec
     if spec.postgres.mode == "External":
@@ -117,7 +117,7 @@ async def databases_stage(ctx: Context) -> Stage:
 
 
 async def _databases(ctx: Context) -> Stage:
-    dsns = await _admin_dsns(ctx)
+    dsns = await admin_dsns(ctx)
     for service in ctx.spec.service_names:
         name = database_name(ctx.name, service)
         existing = await ctx.kube.read_secret(

@@ -9,7 +9,7 @@ exists, so the periodic check, a restart mid-way and a spec change all run the s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -19,7 +19,13 @@ from souk_operator import managed, naming, secretdata
 from souk_operator.backends import Backends
 from souk_operator.kube import Kube
 from souk_operator.model import SpecError, parse_spec
-from souk_operator.provision import Context, databases_stage, redis_url, secret_value, streams_stage
+from souk_operator.provision import (
+    Context,
+    admin_dsns,
+    databases_stage,
+    redis_url,
+    streams_stage,
+)
 from souk_operator.status import (
     Stage,
     build_status,
@@ -165,6 +171,19 @@ async def refresh_services(kube: Kube, namespace: str, name: str) -> str | None:
     return str(status["phase"])
 
 
+async def _drop(
+    run: Callable[[], Awaitable[list[str]]], what: str, required: bool, events: Recorder
+) -> list[str]:
+    """Run one drop step; for a Managed server a failure is an event, not a blocked delete."""
+    if required:
+        return await run()
+    try:
+        return await run()
+    except Exception as error:  # the server may already be gone; its claim goes next
+        events.warning("CleanupSkipped", f"managed {what} not dropped ({error}); claims deleted")
+        return []
+
+
 async def clean_up(
     body: Mapping[str, Any], kube: Kube, backends: Backends, events: Recorder
 ) -> list[str]:
@@ -185,16 +204,27 @@ async def clean_up(
     known = set(spec.service_names) | set((body.get("status") or {}).get("services") or {})
     ctx = Context(namespace, name, naming.owner_reference(body), spec, known, kube, backends)
     actions: list[str] = []
-    if spec.postgres.mode == "External":
-        dsn = await secret_value(ctx, spec.postgres, "spec.postgres.external.adminSecretRef")
+
+    async def drop_databases() -> list[str]:
+        dsns = await admin_dsns(ctx)
+        dropped: list[str] = []
         for service in sorted(known):
-            actions += (await backends.drop_database(dsn, database_name(name, service))).actions
-    if spec.redis.mode == "External":
-        url = await redis_url(ctx)
+            dsn = dsns.get(service) or next(iter(dsns.values()))
+            dropped += (await backends.drop_database(dsn, database_name(name, service))).actions
+        return dropped
+
+    async def drop_streams() -> list[str]:
         # Every stream under the prefix is the marketplace's, producers outside it included.
         everything = known | set(SERVICES)
         prefix = naming.stream_prefix(name)
-        actions += (await backends.drop_all_streams(url, prefix, everything)).actions
+        return (await backends.drop_all_streams(await redis_url(ctx), prefix, everything)).actions
+
+    # External servers outlive the Marketplace: dropping must succeed (kopf retries). Managed
+    # servers are dropped too, so the data is gone whatever the volumes' reclaim policy, but
+    # best effort: their claims are deleted below anyway.
+    external_postgres = spec.postgres.mode == "External"
+    actions += await _drop(drop_databases, "databases", external_postgres, events)
+    actions += await _drop(drop_streams, "streams", spec.redis.mode == "External", events)
     for claim in await kube.list_names(namespace, "PersistentVolumeClaim", naming.selector(name)):
         if await kube.delete(namespace, "PersistentVolumeClaim", claim):
             actions.append(f"deleted PersistentVolumeClaim {claim}")
