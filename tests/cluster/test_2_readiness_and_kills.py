@@ -125,11 +125,15 @@ async def test_orders_pod_deleted_with_100_orders_in_flight(cluster: Cluster, sh
 
 
 def test_operator_pod_deleted_in_the_middle_of_a_reconcile(cluster: Cluster, layout: NodeLayout):
+    old = _pod(cluster, "souk-system", "souk-operator")
     generation = int(cluster.json("get", "marketplace", "shop")["metadata"]["generation"])
     cluster.shop("patch", "marketplace", "shop", "--type=merge",
                  "-p", '{"spec":{"streams":{"maxDeliveries":6}}}')  # fmt: skip
-    cluster.kubectl("-n", "souk-system", "delete", "pod", "-l",
-                    "app.kubernetes.io/name=souk-operator", "--wait=false")  # fmt: skip
+    # No grace: the operator gets no chance to finish the reconcile it just started.
+    cluster.kubectl("-n", "souk-system", "delete", "pod", old, "--grace-period=1", "--wait=false")
+    names = ("-n", "souk-system", "get", "pods", "-l", "app.kubernetes.io/name=souk-operator",
+             "-o", "jsonpath={.items[*].metadata.name}")  # fmt: skip
+    _wait("a new operator pod", lambda: set(cluster.kubectl(*names).split()) - {old}, 300)
 
     def converged() -> bool:
         body = cluster.json("get", "marketplace", "shop")
