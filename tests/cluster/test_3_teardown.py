@@ -127,8 +127,8 @@ def test_helm_uninstall_removes_both_releases(cluster: Cluster, layout: NodeLayo
     helm(layout, "uninstall", "souk-operator", "--namespace", "souk-system", "--wait",
          "--timeout", "5m")  # fmt: skip
     _wait("the shop's pods to go", lambda: not cluster.json("get", "pods")["items"])
-    _wait("the operator's pods to go",
-          lambda: not cluster.kubectl("-n", "souk-system", "get", "pods", "-o", "name"))  # fmt: skip
+    operator_pods = ("-n", "souk-system", "get", "pods", "-o", "name")
+    _wait("the operator's pods to go", lambda: not cluster.kubectl(*operator_pods))
 
 
 def test_cluster_down_leaves_nothing_behind(layout: NodeLayout):

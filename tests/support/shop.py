@@ -101,6 +101,34 @@ class ShopClient:
             headers={**buyer["headers"], "Idempotency-Key": idempotency_key or uuid.uuid4().hex},
         )
 
+    async def place_order_until_accepted(
+        self,
+        buyer: Mapping[str, Any],
+        items: Iterable[tuple[str, int]],
+        payment_method: str = "pm_card_visa",
+        within: float = 60.0,
+    ) -> str:
+        """Place an order, retrying with one Idempotency-Key while orders is unreachable.
+
+        Retries on connection errors and 5xx (a pod being replaced); returns the order's id.
+        A 4xx is a failure.
+        """
+        key = uuid.uuid4().hex
+        lines = list(items)
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            try:
+                response = await self.place_order(buyer, lines, payment_method, key)
+            except httpx.HTTPError:
+                response = None
+            if response is not None and response.status_code in (200, 201, 202):
+                return str(response.json()["id"])
+            if response is not None and response.status_code < 500:
+                raise AssertionError(f"order refused: {response.status_code} {response.text}")
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"orders did not accept the order within {within:.0f}s")
+            await asyncio.sleep(0.25)
+
     async def order(self, buyer: Mapping[str, Any], order_id: str) -> dict[str, Any]:
         """Return one of the buyer's orders."""
         response = await self.http.get(
