@@ -6,6 +6,7 @@ per service) and against a cluster behind one Ingress (one base URL for all).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
