@@ -37,6 +37,9 @@ class SoukError(Exception):
         **extensions: Any,
     ) -> None:
         super().__init__(detail or self.title)
+        clashing = RESERVED_MEMBERS & extensions.keys()
+        if clashing:  # a programming error: it would overwrite RFC 9457's own members
+            raise TypeError(f"problem extensions may not be named {sorted(clashing)}")
         self.detail = detail or self.title
         self.headers = headers or {}
         self.extensions = extensions
@@ -99,6 +102,12 @@ class ServiceUnavailableError(SoukError):
     """A dependency is down; retry later."""
 
     code, status_code, title = "unavailable", 503, "Service unavailable"
+
+
+# The members every problem body carries (RFC 9457's and Souk's own); extensions add to them.
+RESERVED_MEMBERS = frozenset(
+    {"type", "title", "status", "detail", "instance", "code", "correlation_id"}
+)
 
 
 def problem_response(

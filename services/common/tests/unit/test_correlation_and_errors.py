@@ -141,3 +141,14 @@ async def test_outgoing_http_calls_carry_the_correlation_id():
         with correlation_scope("outgoing-1"):
             await http.get("http://peer/api")
     assert seen["id"] == "outgoing-1"
+
+
+def test_an_extension_may_not_overwrite_a_member_of_the_problem():
+    from souk_common.errors import RESERVED_MEMBERS, ConflictError
+
+    for member in sorted(RESERVED_MEMBERS):
+        with pytest.raises(TypeError, match=member):
+            ConflictError("clash", **{member: "x"})
+    assert ConflictError("fine", order_status="CANCELLED").extensions == {
+        "order_status": "CANCELLED"
+    }

@@ -198,6 +198,6 @@ async def cancel_order(
         raise ConflictError(
             f"the order is {outcome.order.status} and can no longer be cancelled",
             reason="order_not_cancellable",
-            status=outcome.order.status,
+            order_status=outcome.order.status,
         )
     return order_out(outcome.order)

@@ -24,6 +24,8 @@ async def test_buyer_cancels_pending_and_reserved_orders_but_not_final_ones(shop
     assert again.status_code == 409
     assert again.headers["content-type"] == "application/problem+json"
     assert again.json()["reason"] == "order_not_cancellable"
+    assert again.json()["status"] == 409  # RFC 9457's member, never an extension's
+    assert again.json()["order_status"] == "CANCELLED"
     # A payment that was already under way is ignored (payments refunds on order.cancelled).
     await shop.pay(reserved, "30.00")
     events = await shop.events_for(reserved["id"], 2, settle=0.4)
