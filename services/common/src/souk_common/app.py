@@ -36,6 +36,7 @@ from souk_common.events.outbox import Outbox
 from souk_common.events.relay import OutboxRelay
 from souk_common.events.tables import EventTables
 from souk_common.health import ReadinessCheck, health_router
+from souk_common.inputs import TextInputGuardMiddleware
 from souk_common.logging import configure_logging, get_logger
 from souk_common.metrics import HttpMetricsMiddleware, metrics_router
 from souk_common.migrations import pending_migrations
@@ -257,6 +258,7 @@ def create_service_app(
     for router in definition.routers:
         app.include_router(router)
     instrument_app(app)
+    app.add_middleware(TextInputGuardMiddleware)
     app.add_middleware(HttpMetricsMiddleware)
     app.add_middleware(CorrelationIdMiddleware)
     return app
