@@ -8,6 +8,8 @@ Every one must answer 422 problem+json naming the field, never a 500.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,6 +24,7 @@ from souk_auth.config import AuthSettings
 from souk_auth.main import create_app as create_auth
 from souk_catalog.config import CatalogSettings
 from souk_catalog.main import create_app as create_catalog
+from souk_common.inputs import DB_INT_MAX
 from souk_common.settings import ServiceSettings
 from souk_common.testing import service_test_settings
 from souk_notifications.config import NotificationsSettings
@@ -85,37 +88,45 @@ def _is_text(schema: dict[str, Any], spec: dict[str, Any]) -> bool:
     return any(v.get("type") == "string" for v in _variants(schema, spec))
 
 
-def _string_leaves(
-    schema: dict[str, Any], spec: dict[str, Any], depth: int = 0
-) -> Iterator[tuple[str, ...]]:
-    """Yield the paths (keys, ``0`` for an array item) of every string leaf of ``schema``."""
+def _leaves(
+    schema: dict[str, Any], spec: dict[str, Any], kind: str, depth: int = 0
+) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+    """Yield the path (keys, ``0`` for an array item) and schema of every ``kind`` leaf."""
     if depth > 4:
         return
     for variant in _variants(schema, spec):
-        if variant.get("type") == "string":
-            yield ()
+        if variant.get("type") == kind:
+            yield (), variant
         elif variant.get("type") == "object":
             for key, sub in variant.get("properties", {}).items():
-                for rest in _string_leaves(sub, spec, depth + 1):
-                    yield (key, *rest)
+                for rest, leaf in _leaves(sub, spec, kind, depth + 1):
+                    yield (key, *rest), leaf
         elif variant.get("type") == "array" and "items" in variant:
-            for rest in _string_leaves(variant["items"], spec, depth + 1):
-                yield ("0", *rest)
+            for rest, leaf in _leaves(variant["items"], spec, kind, depth + 1):
+                yield ("0", *rest), leaf
+
+
+def _inputs(spec: dict[str, Any], kind: str) -> Iterator[tuple[TextInput, dict[str, Any]]]:
+    """Every input of type ``kind`` of every operation (path, query, JSON body leaf)."""
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] in ("path", "query"):
+                    for variant in _variants(parameter["schema"], spec):
+                        if variant.get("type") == kind:
+                            location, name = parameter["in"], parameter["name"]
+                            yield TextInput(method, path, location, name), variant
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                body = content["application/json"]["schema"]
+                for leaf, variant in _leaves(body, spec, kind):
+                    if leaf:
+                        yield TextInput(method, path, "body", ".".join(leaf)), variant
 
 
 def text_inputs(spec: dict[str, Any]) -> list[TextInput]:
     """Every text input of every operation of ``spec``."""
-    inputs: set[TextInput] = set()
-    for path, operations in spec["paths"].items():
-        for method, operation in operations.items():
-            for parameter in operation.get("parameters", []):
-                if parameter["in"] in ("path", "query") and _is_text(parameter["schema"], spec):
-                    inputs.add(TextInput(method, path, parameter["in"], parameter["name"]))
-            content = operation.get("requestBody", {}).get("content", {})
-            if "application/json" in content:
-                for leaf in _string_leaves(content["application/json"]["schema"], spec):
-                    if leaf:
-                        inputs.add(TextInput(method, path, "body", ".".join(leaf)))
+    inputs = {text_input for text_input, _ in _inputs(spec, "string")}
     return sorted(inputs, key=lambda i: (i.path, i.method, i.location, i.name))
 
 
@@ -176,3 +187,74 @@ async def test_a_nul_in_any_text_input_is_a_422_naming_the_field(
             failures.append((text_input, response.status_code, fields))
     assert not failures, failures
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=[s.name for s in SERVICES])
+def test_every_integer_input_is_bounded_to_the_database_range(service: Service):
+    settings = service_test_settings(service.settings, "postgresql://x/y", "p:")
+    spec = service.create_app(settings).openapi()
+    unbounded = [
+        (integer_input, schema)
+        for integer_input, schema in _inputs(spec, "integer")
+        if not (
+            schema.get("minimum", -DB_INT_MAX - 2) >= -DB_INT_MAX - 1
+            and schema.get("maximum", DB_INT_MAX + 1) <= DB_INT_MAX
+        )
+    ]
+    assert not unbounded
+
+
+async def test_an_offset_beyond_the_database_range_is_a_422_naming_it(
+    migrated_database, redis_prefix, running_app, token_issuer
+):
+    running = await _start(SERVICES[0], migrated_database, redis_prefix, running_app)
+    headers = token_issuer.headers(uuid.uuid4(), "admin")
+    for offset in (DB_INT_MAX + 1, 10**40, -1):
+        response = await running.client.get(
+            "/api/auth/users", params={"offset": offset}, headers=headers
+        )
+        assert response.status_code == 422, response.text
+        assert [e["field"] for e in response.json()["errors"]] == ["query.offset"]
+    largest = await running.client.get(
+        "/api/auth/users", params={"offset": DB_INT_MAX}, headers=headers
+    )
+    assert largest.status_code == 200, largest.text
+    assert largest.json()["items"] == []
+
+
+def _forged_cursor(sort: str, kind: str, key: str) -> str:
+    raw = json.dumps([sort, kind, key, str(uuid.uuid4())]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+FAR_CURSORS = [
+    (
+        "catalog",
+        "/api/catalog/products",
+        {"sort": "newest"},
+        ("newest", "t", "0001-01-01T00:00:00+14:00"),
+    ),
+    ("catalog", "/api/catalog/products", {"sort": "price_asc"}, ("price_asc", "d", "1e999999")),
+    ("catalog", "/api/catalog/products", {"q": "x"}, ("relevance", "f", "1e999999")),
+    ("orders", "/api/orders", {}, ("newest", "t", "9999-12-31T23:59:59-14:00")),
+    ("notifications", "/api/notifications", {}, ("newest", "t", "9999-12-31T23:59:59-14:00")),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "params", "cursor"),
+    FAR_CURSORS,
+    ids=[f"{c[0]}-{c[3][0]}" for c in FAR_CURSORS],
+)
+async def test_a_cursor_beyond_any_range_is_a_422_naming_it(
+    name, path, params, cursor, migrated_database, redis_prefix, running_app, token_issuer
+):
+    service = next(s for s in SERVICES if s.name == name)
+    running = await _start(service, migrated_database, redis_prefix, running_app)
+    response = await running.client.get(
+        path,
+        params=params | {"cursor": _forged_cursor(*cursor)},
+        headers=token_issuer.headers(uuid.uuid4()),
+    )
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["query.cursor"]

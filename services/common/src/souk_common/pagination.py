@@ -7,9 +7,9 @@ Keyset pagination (``WHERE (key, id) > (:key, :id)``, see :func:`after`) never s
 repeats a row that existed when the walk began, however many rows are inserted meanwhile;
 offsets would.
 
-A malformed cursor, or one whose key is out of range (a timestamp without a time zone, a
-non-finite number, a decimal too large for any column), is refused with 422 naming
-``query.cursor``, before any query runs.
+A malformed cursor, or one whose key is out of range (a timestamp without a time zone or
+beyond datetime's range once in UTC, a non-finite number, a decimal too large for any
+column), is refused with 422 naming ``query.cursor``, before any query runs.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import json
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -94,6 +94,10 @@ def _parse_key(kind: object, text: object) -> SortKey:
         moment = datetime.fromisoformat(text)
         if moment.tzinfo is None:
             raise ValueError("a timestamp without a time zone")
+        try:  # 0001-01-01T00:00+14:00 and 9999-12-31T23:59-14:00 lie outside datetime in UTC
+            moment.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("a timestamp out of range") from None
         return moment
     if kind == "d":
         number = Decimal(text)

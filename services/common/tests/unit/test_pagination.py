@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -43,3 +45,33 @@ def test_a_bad_or_out_of_range_cursor_is_a_422_naming_the_field(bad):
         Cursor.decode(bad, "newest", datetime)
     assert error.value.status_code == 422
     assert error.value.extensions["errors"][0]["field"] == "query.cursor"
+
+
+def _forged(sort: str, kind: str, key: str) -> str:
+    """A cursor written by hand, as an attacker would."""
+    raw = json.dumps([sort, kind, key, str(uuid.uuid4())]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("sort", "kind", "key", "key_type"),
+    [
+        ("price_asc", "d", "1e999999", Decimal),
+        ("price_asc", "d", "-1e999999", Decimal),
+        ("relevance", "f", "1e999999", float),
+        ("newest", "t", "0001-01-01T00:00:00+14:00", datetime),
+        ("newest", "t", "9999-12-31T23:59:59-14:00", datetime),
+    ],
+)
+def test_a_forged_key_beyond_any_range_is_a_422(sort, kind, key, key_type):
+    with pytest.raises(ValidationFailedError) as error:
+        Cursor.decode(_forged(sort, kind, key), sort, key_type)
+    assert error.value.extensions["errors"][0]["field"] == "query.cursor"
+
+
+@pytest.mark.parametrize(
+    "key", ["0001-01-01T00:00:00-14:00", "9999-12-31T23:59:59+14:00", "0001-01-01T00:00:00Z"]
+)
+def test_the_extreme_timestamps_that_fit_are_accepted(key):
+    cursor = Cursor.decode(_forged("newest", "t", key), "newest", datetime)
+    assert cursor.key == datetime.fromisoformat(key)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from souk_auth.administration import deactivate_user, get_user, list_users, update_user
 from souk_auth.schemas import Role, UserOut, UserPage, UserUpdate
 from souk_common.db import SessionDep
+from souk_common.inputs import Offset
 from souk_common.security import AdminUser
 
 router = APIRouter(prefix="/api/auth/users", tags=["users"])
@@ -22,7 +23,7 @@ async def list_accounts(
     role: Role | None = None,
     email: Annotated[str | None, Query(max_length=320, description="substring match")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> UserPage:
     """List users, newest first, optionally filtered by role and email."""
     users, total = await list_users(session, role=role, email=email, limit=limit, offset=offset)
