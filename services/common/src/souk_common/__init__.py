@@ -3,7 +3,8 @@
 The modules are small and have one role each: ``settings`` (typed, fail-fast), ``logging``
 (structlog JSON with redaction), ``correlation`` (X-Request-ID), ``streams`` (stream names),
 ``telemetry`` (OpenTelemetry), ``metrics`` (Prometheus), ``db``, ``pagination`` and
-``migrations`` (async SQLAlchemy, keyset cursors, Alembic), ``errors`` (problem+json),
+``migrations`` (async SQLAlchemy, keyset cursors, Alembic), ``errors`` (problem+json and
+the 500 boundary), ``inputs`` (input rules of every request), ``asgi`` (middleware base),
 ``health``, ``security`` (JWT/JWKS), ``events`` (CloudEvents on Redis Streams, outbox,
 consumer runner), ``provisioning`` (databases, roles, streams), ``app`` (the app factory),
 ``service`` and ``cli`` (how a service declares and runs itself) and ``testing`` (test

@@ -28,7 +28,7 @@ from redis.asyncio import Redis
 
 from souk_common.correlation import CorrelationIdMiddleware, correlated_http_client
 from souk_common.db import Database
-from souk_common.errors import install_error_handlers
+from souk_common.errors import ErrorBoundaryMiddleware, install_error_handlers
 from souk_common.events.consumer import ConsumerGroupRunner
 from souk_common.events.handlers import PayloadHandlers, by_event_type
 from souk_common.events.inbox_pruning import InboxPruner
@@ -260,5 +260,6 @@ def create_service_app(
     instrument_app(app)
     app.add_middleware(TextInputGuardMiddleware)
     app.add_middleware(HttpMetricsMiddleware)
+    app.add_middleware(ErrorBoundaryMiddleware)
     app.add_middleware(CorrelationIdMiddleware)
     return app

@@ -7,15 +7,19 @@ errors name each offending field (``body.email``) in ``errors`` and in ``detail`
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from souk_common.asgi import HttpMiddleware
 from souk_common.correlation import get_correlation_id
 from souk_common.logging import get_logger
+
+if TYPE_CHECKING:
+    from starlette.types import Message, Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://souk.dev/problems/"
@@ -176,6 +180,37 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(
         500, "internal_error", "Internal server error", "An unexpected error occurred.", request
     )
+
+
+class ErrorBoundaryMiddleware(HttpMiddleware):
+    """Pure ASGI middleware answering an unhandled exception with the 500 problem.
+
+    Starlette's last-resort handler sits outside every middleware: its 500 had no
+    correlation ID (the ID's scope had ended) and it re-raised the exception, which made
+    uvicorn close the keep-alive connection. The app factory installs this boundary inside
+    the correlation middleware: the 500 keeps the request's ID, the exception is logged once
+    and goes no further, and the connection serves the next request.
+    """
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one HTTP request."""
+        progress = {"started": False, "finished": False}
+
+        async def tracked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                progress["started"] = True
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                progress["finished"] = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as error:
+            response = await _unexpected_error(Request(scope), error)
+            if not progress["started"]:
+                await response(scope, receive, send)
+            elif not progress["finished"]:  # a stream broke off: end it, keep the connection
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -22,10 +22,11 @@ from urllib.parse import parse_qsl
 from fastapi import Query
 from starlette.requests import Request
 
+from souk_common.asgi import HttpMiddleware
 from souk_common.errors import problem_response
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    from starlette.types import Message, Receive, Scope, Send
 
 NUL = "\x00"
 NUL_MESSAGE = "must not contain a NUL character"
@@ -84,20 +85,14 @@ def _is_json(scope: Scope) -> bool:
     return False
 
 
-class TextInputGuardMiddleware:
+class TextInputGuardMiddleware(HttpMiddleware):
     """Pure ASGI middleware refusing a NUL character in any text input with a 422 problem.
 
     A JSON body is read once and replayed to the app unchanged.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Handle one ASGI call."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one HTTP request."""
         field = "path" if NUL in scope["path"] else nul_in_query(scope.get("query_string", b""))
         if field is None and _is_json(scope):
             messages = await _read_body(receive)
