@@ -35,6 +35,7 @@ from souk_common.events.inbox_pruning import InboxPruner
 from souk_common.events.outbox import Outbox
 from souk_common.events.relay import OutboxRelay
 from souk_common.events.tables import EventTables
+from souk_common.headers import SecurityHeadersMiddleware
 from souk_common.health import ReadinessCheck, health_router
 from souk_common.inputs import TextInputGuardMiddleware
 from souk_common.logging import configure_logging, get_logger
@@ -262,4 +263,5 @@ def create_service_app(
     app.add_middleware(HttpMetricsMiddleware)
     app.add_middleware(ErrorBoundaryMiddleware)
     app.add_middleware(CorrelationIdMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -18,6 +18,7 @@ SERVER_OPTIONS: dict[str, Any] = {
     "http": "httptools",
     "log_config": None,
     "access_log": False,
+    "server_header": False,  # no ``server: uvicorn`` telling a scanner what to try
     "timeout_graceful_shutdown": 10,
     "backlog": 2048,
 }

@@ -8,7 +8,8 @@ fixtures turn into a one-line failure.
 
 - :func:`service_test_settings`: every test builds a service's settings through it (its own
   database and stream prefix, fast polling, small connection pools);
-- :func:`running_app`: a service app inside its lifespan, with an httpx client on it;
+- :func:`running_app`: a service app inside its lifespan, with an httpx client on it
+  (:func:`served_by_uvicorn` serves one on a free port, for what only a real server shows);
 - :func:`eventually`: the one way to wait for something asynchronous to become true
   (:func:`wait_until` is its blocking twin, for the Kubernetes client).
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -28,6 +30,7 @@ from typing import Any, TypeVar, overload
 import asyncpg
 import httpx
 import jwt
+import uvicorn
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
 from pydantic import BaseModel
@@ -42,6 +45,7 @@ from souk_common.security import (
     StaticKeySource,
     TokenVerifier,
 )
+from souk_common.server import SERVER_OPTIONS
 from souk_common.settings import ServiceSettings
 
 PG_ADMIN_URL = os.environ.get(
@@ -254,6 +258,30 @@ def wait_until(
         if time.monotonic() >= deadline:
             raise AssertionError(f"{what} did not hold within {within:g}s (last: {last!r})")
         time.sleep(interval)
+
+
+@asynccontextmanager
+async def served_by_uvicorn(app: FastAPI) -> AsyncIterator[str]:
+    """Serve ``app`` with uvicorn and the services' options on a free port; yield its URL.
+
+    For what only a real server shows: headers uvicorn adds, keep-alive, HEAD bodies.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    options = {k: v for k, v in SERVER_OPTIONS.items() if k != "loop"}  # the test's own loop
+    server = uvicorn.Server(uvicorn.Config(app, **options))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        await eventually(lambda: server.started or task.done(), what="uvicorn to start")
+        if task.done():
+            task.result()
+            raise RuntimeError("uvicorn stopped before it started")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
 
 
 @dataclass(frozen=True)

@@ -7,19 +7,12 @@ httpx client with a single connection makes every call, so the peer port proves 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
-from collections.abc import AsyncIterator
-
 import httpx
-import uvicorn
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 
 from souk_common.app import ServiceDefinition, create_service_app
-from souk_common.server import SERVER_OPTIONS
 from souk_common.settings import ServiceSettings
-from souk_common.testing import service_test_settings
+from souk_common.testing import served_by_uvicorn, service_test_settings
 
 
 def failing_router() -> APIRouter:
@@ -38,26 +31,6 @@ def failing_router() -> APIRouter:
     return router
 
 
-@contextlib.asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[str]:
-    """Serve ``app`` with uvicorn (the services' options) on a free port; yield its URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    options = {k: v for k, v in SERVER_OPTIONS.items() if k != "loop"}
-    server = uvicorn.Server(uvicorn.Config(app, **options))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            assert not task.done(), "uvicorn stopped before it started"
-            await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
-
-
 async def test_a_500_keeps_the_request_id_and_the_connection(database_url, redis_prefix):
     settings = service_test_settings(
         ServiceSettings, database_url, redis_prefix, service_name="boundary", run_workers=False
@@ -67,7 +40,10 @@ async def test_a_500_keeps_the_request_id_and_the_connection(database_url, redis
     )
     app = create_service_app(settings, definition)
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    async with served(app) as url, httpx.AsyncClient(base_url=url, limits=limits) as client:
+    async with (
+        served_by_uvicorn(app) as url,
+        httpx.AsyncClient(base_url=url, limits=limits) as client,
+    ):
         first = await client.get("/peer")
         assert first.status_code == 200
 
