@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from souk_common.app import ServiceRuntime
 from souk_common.events.outbox import Outbox
+from souk_common.streams import service_key_prefix
 from souk_payments import charging
 from souk_payments.config import PaymentsSettings
 from souk_payments.provider import PaymentProvider, RedisMemory, build_provider
@@ -24,7 +25,9 @@ async def build_context(runtime: ServiceRuntime[PaymentsSettings]) -> PaymentsCo
     """Build the context (``ServiceDefinition.context``); a test may read its provider."""
     settings = runtime.settings
     # The simulated provider's idempotency memory lives in Redis, shared by every replica.
-    memory = RedisMemory(runtime.redis, f"{settings.stream_prefix}payments:provider:")
+    memory = RedisMemory(
+        runtime.redis, service_key_prefix(settings.stream_prefix, "payments", "provider")
+    )
     return PaymentsContext(
         outbox=runtime.outbox,
         provider=build_provider(settings.payment_provider, memory),

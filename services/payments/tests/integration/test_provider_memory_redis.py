@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from redis.asyncio import Redis
 
+from souk_common.streams import service_key_prefix
 from souk_payments.provider import RedisMemory, SimulatedProvider, TemporaryProviderError
 
 FIVE = Decimal("5.00")
@@ -16,7 +17,7 @@ FIVE = Decimal("5.00")
 async def test_replicas_sharing_redis_charge_and_refund_a_key_once(
     redis_client: Redis, redis_prefix: str
 ):
-    prefix = f"{redis_prefix}payments:provider:"
+    prefix = service_key_prefix(redis_prefix, "payments", "provider")
     first, second = (SimulatedProvider(RedisMemory(redis_client, prefix)) for _ in range(2))
     charge = await first.charge("order-1", FIVE, "EUR", "pm_card_visa")
     assert await second.charge("order-1", FIVE, "EUR", "pm_card_visa") == charge
@@ -29,10 +30,8 @@ async def test_replicas_sharing_redis_charge_and_refund_a_key_once(
 
 
 async def test_concurrent_charges_of_one_key_agree(redis_client: Redis, redis_prefix: str):
-    replicas = [
-        SimulatedProvider(RedisMemory(redis_client, f"{redis_prefix}payments:provider:"))
-        for _ in range(8)
-    ]
+    prefix = service_key_prefix(redis_prefix, "payments", "provider")
+    replicas = [SimulatedProvider(RedisMemory(redis_client, prefix)) for _ in range(8)]
     results = await asyncio.gather(
         *(replica.charge("order-2", FIVE, "EUR", "pm_card_visa") for replica in replicas)
     )
@@ -41,7 +40,7 @@ async def test_concurrent_charges_of_one_key_agree(redis_client: Redis, redis_pr
 
 
 async def test_a_retry_token_fails_once_across_replicas(redis_client: Redis, redis_prefix: str):
-    prefix = f"{redis_prefix}payments:provider:"
+    prefix = service_key_prefix(redis_prefix, "payments", "provider")
     first, second = (SimulatedProvider(RedisMemory(redis_client, prefix)) for _ in range(2))
     with pytest.raises(TemporaryProviderError):
         await first.charge("order-3", FIVE, "EUR", "pm_card_retry")

@@ -40,6 +40,7 @@ from souk_common.provisioning.plan import (
     desired_streams,
     marketplace_stream_keys,
 )
+from souk_common.streams import service_key_prefixes
 
 PROBE_GROUP = "souk-provisioning-probe"
 # Server replies that clear up on their own: out of memory, failed snapshot, loading, cluster.
@@ -156,29 +157,38 @@ async def drop_streams(redis: Redis, prefix: str, services: Iterable[str]) -> Pr
     """Delete the marketplace's streams, dead-letter streams and every other key of its prefix.
 
     The other keys are e.g. the payments provider's idempotency memory: a deleted marketplace
-    leaves nothing in Redis.
+    leaves nothing in Redis. The services' key families (``souk_common.streams``) are deleted
+    by name too, so the local stack's empty prefix loses them as well.
 
     ``UNLINK`` frees a long stream in the background instead of blocking Redis. An empty
-    prefix (the local stack's default) never deletes other keys: they are not ours to tell.
+    prefix (the local stack's default) deletes no other key: they are not ours to tell.
     """
     actions: list[str] = []
+    services = list(services)
     with _translated():
         for key in marketplace_stream_keys(prefix, services):
             if await redis.unlink(key):
                 actions.append(f"deleted stream {key}")
-        if prefix:
-            others = 0
-            batch: list[bytes | str] = []
-            async for key in redis.scan_iter(match=f"{_glob_escape(prefix)}*", count=500):
-                batch.append(key)
-                if len(batch) >= 500:
-                    others += await redis.unlink(*batch)
-                    batch = []
-            if batch:
-                others += await redis.unlink(*batch)
-            if others:
-                actions.append(f"deleted {others} other keys under {prefix}")
+        for family in service_key_prefixes(prefix, services):
+            if deleted := await _unlink_matching(redis, family):
+                actions.append(f"deleted {deleted} keys under {family}")
+        if prefix and (others := await _unlink_matching(redis, prefix)):
+            actions.append(f"deleted {others} other keys under {prefix}")
     return ProvisionResult.from_actions(actions)
+
+
+async def _unlink_matching(redis: Redis, prefix: str) -> int:
+    """Unlink every key that starts with ``prefix``, in batches; return how many."""
+    deleted = 0
+    batch: list[bytes | str] = []
+    async for key in redis.scan_iter(match=f"{_glob_escape(prefix)}*", count=500):
+        batch.append(key)
+        if len(batch) >= 500:
+            deleted += await redis.unlink(*batch)
+            batch = []
+    if batch:
+        deleted += await redis.unlink(*batch)
+    return deleted
 
 
 def _glob_escape(prefix: str) -> str:
