@@ -258,3 +258,13 @@ async def test_a_cursor_beyond_any_range_is_a_422_naming_it(
     )
     assert response.status_code == 422, response.text
     assert [e["field"] for e in response.json()["errors"]] == ["query.cursor"]
+
+
+@pytest.mark.parametrize("path", ["/api/auth/refresh", "/api/auth/logout"])
+async def test_a_nul_in_the_refresh_cookie_is_a_422_naming_it(
+    path, migrated_database, redis_prefix, running_app
+):
+    running = await _start(SERVICES[0], migrated_database, redis_prefix, running_app)
+    response = await running.client.post(path, headers={"Cookie": 'refresh_token="a\\000b"'})
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["cookie.refresh_token"]

@@ -3,9 +3,9 @@
 PostgreSQL's text types cannot hold the NUL character (U+0000): one that reached a query
 failed in asyncpg (``CharacterNotInRepertoireError``) as a 500 with an error-level log. No
 text input of Souk has a use for it, so :class:`TextInputGuardMiddleware` refuses it wherever
-text enters (the path, every query parameter, every string and key of a JSON body) with the
-422 problem of a schema violation, naming the field the way FastAPI does (``query.q``,
-``body.items.0.name``). The app factory installs it; no route or model needs to opt in.
+text enters (the path, every query parameter and cookie, every string and key of a JSON
+body) with the 422 problem of a schema violation, naming the field the way FastAPI does
+(``query.q``, ``body.items.0.name``). The app factory installs it; no route or model opts in.
 
 Integers that reach the database are bounded by :data:`DB_INT_MAX` (PostgreSQL's ``bigint``):
 :data:`Offset` is the shared offset parameter, and every integer input of a service declares
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import Query
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 
 from souk_common.asgi import HttpMiddleware
 from souk_common.errors import problem_response
@@ -47,6 +47,19 @@ def nul_in_query(query_string: bytes) -> str | None:
     for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
         if NUL in name or NUL in value:
             return f"query.{_shown(name)}"
+    return None
+
+
+def nul_in_cookies(scope: Scope) -> str | None:
+    """Return the field (``cookie.<name>``) of the first cookie holding a NUL.
+
+    Only a quoted cookie can spell one, with an octal escape, which the parser decodes.
+    """
+    for name, value in scope.get("headers", ()):
+        if name == b"cookie" and b"\\" in value:
+            for key, text in cookie_parser(value.decode("latin-1")).items():
+                if NUL in key or NUL in text:
+                    return f"cookie.{_shown(key)}"
     return None
 
 
@@ -93,7 +106,11 @@ class TextInputGuardMiddleware(HttpMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one HTTP request."""
-        field = "path" if NUL in scope["path"] else nul_in_query(scope.get("query_string", b""))
+        field = (
+            ("path" if NUL in scope["path"] else None)
+            or nul_in_query(scope.get("query_string", b""))
+            or nul_in_cookies(scope)
+        )
         if field is None and _is_json(scope):
             messages = await _read_body(receive)
             field = nul_in_json(b"".join(m.get("body", b"") for m in messages))
