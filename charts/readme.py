@@ -133,7 +133,11 @@ def render(chart: Path) -> str:
     elif current.strip():
         head = current.rstrip() + "\n\n"
     else:
-        head = f"# {meta['name']} chart\n\n{meta.get('description', '')}\n\n"
+        head = (
+            f"# {meta['name']} chart\n\n{meta.get('description', '')}\n\n"
+            "How to install it, and how the charts fit together: `docs/charts.md` in the Souk "
+            "repository.\n\n"
+        )
     table = rows(chart)
     lines = [MARKER, "", "## Values", ""]
     if not table:
