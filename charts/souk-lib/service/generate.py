@@ -8,9 +8,11 @@ placeholders ``__SERVICE__``, ``__MODULE__``, ``__MEMORY_REQUEST__``, ``__MEMORY
     uv run python charts/souk-lib/service/generate.py          # write the charts' files
     uv run python charts/souk-lib/service/generate.py --check  # exit 1 when one is stale
 
-``tests/charts/test_service_charts.py`` runs the check, so a hand edit of a generated file (or
-a forgotten run) fails the tests. The settings' environment names come from each service's
-``config.py`` (``services/<service>/src/souk_<service>/config.py``).
+Every schema entry needs a ``description``; after a change also run ``charts/readme.py``,
+which regenerates the charts' README tables. ``tests/charts/test_service_charts.py`` runs the
+check, so a hand edit of a generated file (or a forgotten run) fails the tests. The settings'
+environment names come from each service's ``config.py``
+(``services/<service>/src/souk_<service>/config.py``).
 """
 
 from __future__ import annotations
@@ -41,9 +43,18 @@ class ServiceValues:
 _SEED_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
+    "description": "The demo data Job of this service.",
     "properties": {
-        "enabled": {"type": "boolean"},
-        "backoffLimit": {"type": "integer", "minimum": 0},
+        "enabled": {
+            "type": "boolean",
+            "description": "Load the demo data with a Job after each install or upgrade "
+            "(global.seed.enabled does it for every service with demo data).",
+        },
+        "backoffLimit": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Retries of the seed Job before it fails (it waits for the service).",
+        },
     },
 }
 
@@ -81,10 +92,32 @@ refreshTokenTtlSeconds: 1209600
 """,
         extra_schema={
             "seed": _SEED_SCHEMA,
-            "trustedProxyHops": {"type": "integer", "minimum": 0, "maximum": 10},
-            "cookieSecure": {"type": "boolean"},
-            "accessTokenTtlSeconds": {"type": "integer", "minimum": 1, "maximum": 86400},
-            "refreshTokenTtlSeconds": {"type": "integer", "minimum": 60},
+            "trustedProxyHops": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 10,
+                "description": "Reverse proxies in front of auth (TRUSTED_PROXY_HOPS): login "
+                "throttling takes the client address this many hops from the right of "
+                "X-Forwarded-For; 0 ignores the header.",
+            },
+            "cookieSecure": {
+                "type": "boolean",
+                "description": "Mark the token cookies Secure, sent over HTTPS only "
+                "(COOKIE_SECURE); false only for a plain-HTTP demo.",
+            },
+            "accessTokenTtlSeconds": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 86400,
+                "description": "Lifetime of an access token (JWT) in seconds "
+                "(ACCESS_TOKEN_TTL_SECONDS): short, since it cannot be revoked.",
+            },
+            "refreshTokenTtlSeconds": {
+                "type": "integer",
+                "minimum": 60,
+                "description": "Lifetime of a refresh token in seconds "
+                "(REFRESH_TOKEN_TTL_SECONDS); each use rotates it.",
+            },
         },
     ),
     "catalog": ServiceValues(
@@ -110,13 +143,30 @@ listingCache:
 """,
         extra_schema={
             "seed": _SEED_SCHEMA,
-            "lowStockThreshold": {"type": "integer", "minimum": 0},
+            "lowStockThreshold": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "A reservation leaving a product at or below this many units "
+                "emits product.low_stock (LOW_STOCK_THRESHOLD).",
+            },
             "listingCache": {
                 "type": "object",
                 "additionalProperties": False,
+                "description": "The in-memory cache of public listing pages.",
                 "properties": {
-                    "seconds": {"type": "number", "minimum": 0, "maximum": 300},
-                    "entries": {"type": "integer", "minimum": 1, "maximum": 100000},
+                    "seconds": {
+                        "type": "number",
+                        "minimum": 0,
+                        "maximum": 300,
+                        "description": "How long a listing page is kept "
+                        "(LISTING_CACHE_SECONDS; 0 turns the cache off).",
+                    },
+                    "entries": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 100000,
+                        "description": "Most pages kept (LISTING_CACHE_ENTRIES).",
+                    },
                 },
             },
         },
@@ -130,7 +180,13 @@ listingCache:
 orderDeadlineSeconds: 900
 """,
         extra_schema={
-            "orderDeadlineSeconds": {"type": "number", "exclusiveMinimum": 0},
+            "orderDeadlineSeconds": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "description": "An order still PENDING or RESERVED this many seconds after it "
+                "was placed is cancelled, its stock released and any capture refunded "
+                "(ORDER_DEADLINE_SECONDS).",
+            },
         },
     ),
     "payments": ServiceValues(),

@@ -66,10 +66,44 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 souk.dev/marketplace: {{ .marketplace }}
 {{- end }}
 
-{{/* The image reference: repository:tag, the tag defaulting to the chart's appVersion. */}}
+{{/*
+An image reference from its parts: (dict "repository" "ghcr.io/souk/souk-auth" "registry" ""
+"tag" "1.2.3"). A non-empty registry replaces the registry host of the repository (its first
+path component when that holds a "." or ":" or is "localhost"), or is put in front of a
+repository without one (postgres -> r.example/postgres). The same rule is repeated in the
+souk-operator chart's "souk-operator.image"; tests/charts/test_global_image.py checks both.
+*/}}
+{{- define "souk-lib.imageRef" -}}
+{{- $repository := .repository -}}
+{{- $registry := .registry | default "" | trimSuffix "/" -}}
+{{- if $registry -}}
+{{- $parts := splitn "/" 2 $repository -}}
+{{- if and $parts._1 (or (contains "." $parts._0) (contains ":" $parts._0) (eq $parts._0 "localhost")) -}}
+{{- $repository = $parts._1 -}}
+{{- end -}}
+{{- $repository = printf "%s/%s" $registry $repository -}}
+{{- end -}}
+{{- printf "%s:%s" $repository (toString .tag) -}}
+{{- end }}
+
+{{/*
+The chart's image reference. Precedence, field by field: the chart's own image.registry,
+image.tag beat global.image.registry, global.image.tag; an empty tag falls back to the chart's
+appVersion, an empty registry leaves the repository as it is.
+*/}}
 {{- define "souk-lib.image" -}}
 {{- $image := .ctx.Values.image -}}
-{{- printf "%s:%s" $image.repository (toString ($image.tag | default .ctx.Chart.AppVersion)) -}}
+{{- $global := (.ctx.Values.global | default dict).image | default dict -}}
+{{- include "souk-lib.imageRef" (dict
+    "repository" $image.repository
+    "registry" ($image.registry | default $global.registry)
+    "tag" ($image.tag | default $global.tag | default .ctx.Chart.AppVersion)) -}}
+{{- end }}
+
+{{/* The chart's image pull policy: image.pullPolicy, else global.image.pullPolicy, else IfNotPresent. */}}
+{{- define "souk-lib.imagePullPolicy" -}}
+{{- $global := (.ctx.Values.global | default dict).image | default dict -}}
+{{- .ctx.Values.image.pullPolicy | default $global.pullPolicy | default "IfNotPresent" -}}
 {{- end }}
 
 {{/*

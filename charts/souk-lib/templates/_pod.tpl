@@ -130,7 +130,7 @@ imagePullSecrets: {{- toYaml . | nindent 2 }}
 {{- $s := .scope -}}
 - name: {{ .command }}
   image: {{ include "souk-lib.image" $s | quote }}
-  imagePullPolicy: {{ $s.ctx.Values.image.pullPolicy }}
+  imagePullPolicy: {{ include "souk-lib.imagePullPolicy" $s }}
   command: [python, -m, {{ $s.module }}]
   args: [{{ .command }}]
   env: {{- include "souk-lib.env" $s | trim | nindent 4 }}

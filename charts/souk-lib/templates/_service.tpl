@@ -127,7 +127,7 @@ spec:
       containers:
         - name: {{ .service }}
           image: {{ include "souk-lib.image" . | quote }}
-          imagePullPolicy: {{ $values.image.pullPolicy }}
+          imagePullPolicy: {{ include "souk-lib.imagePullPolicy" . }}
           command: [python, -m, {{ .module }}]
           args: [serve, --host, 0.0.0.0, --port, "8000"]
           ports:

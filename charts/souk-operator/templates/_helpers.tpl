@@ -40,8 +40,31 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{ .Release.Namespace }}-{{ include "souk-operator.fullname" . }}
 {{- end }}
 
+{{/*
+The operator's image: the own image.registry and image.tag beat global.image.registry and
+global.image.tag; an empty tag is the chart's appVersion. A registry replaces the registry host
+of image.repository (the rule of souk-lib's "souk-lib.imageRef", repeated here because this
+chart does not depend on souk-lib).
+*/}}
 {{- define "souk-operator.image" -}}
-{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- $image := .Values.image -}}
+{{- $global := (.Values.global | default dict).image | default dict -}}
+{{- $repository := $image.repository -}}
+{{- $registry := $image.registry | default $global.registry | default "" | trimSuffix "/" -}}
+{{- if $registry -}}
+{{- $parts := splitn "/" 2 $repository -}}
+{{- if and $parts._1 (or (contains "." $parts._0) (contains ":" $parts._0) (eq $parts._0 "localhost")) -}}
+{{- $repository = $parts._1 -}}
+{{- end -}}
+{{- $repository = printf "%s/%s" $registry $repository -}}
+{{- end -}}
+{{- printf "%s:%s" $repository (toString ($image.tag | default $global.tag | default .Chart.AppVersion)) -}}
+{{- end }}
+
+{{/* The pull policy: image.pullPolicy, else global.image.pullPolicy, else IfNotPresent. */}}
+{{- define "souk-operator.imagePullPolicy" -}}
+{{- $global := (.Values.global | default dict).image | default dict -}}
+{{- .Values.image.pullPolicy | default $global.pullPolicy | default "IfNotPresent" -}}
 {{- end }}
 
 {{/* The watched namespaces as a list (empty: the whole cluster). */}}

@@ -63,3 +63,31 @@ souk.dev/marketplace: {{ include "souk.marketplace" . }}
 {{- end -}}
 {{- join "," $pairs -}}
 {{- end }}
+
+{{/*
+The image of a Managed PostgreSQL or Redis server for the Marketplace:
+(dict "ctx" $ "image" <marketplace.*.managed.image> "default" "postgres:16-alpine").
+An own image (a full reference) wins. Else, when global.image.registry or global.image.tag is
+set, the operator's default image with that registry and tag; else nothing (the operator's
+default). The defaults equal souk_operator.model.POSTGRES_IMAGE and REDIS_IMAGE
+(tests/charts/test_global_image.py checks it).
+*/}}
+{{- define "souk.managedImage" -}}
+{{- $global := (.ctx.Values.global | default dict).image | default dict -}}
+{{- if .image -}}
+{{- .image -}}
+{{- else if or $global.registry $global.tag -}}
+{{- $parts := splitn ":" 2 .default -}}
+{{- include "souk-lib.imageRef" (dict "repository" $parts._0 "registry" $global.registry "tag" ($global.tag | default $parts._1)) -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+The collector's image: its own image.registry and image.tag beat global.image.registry and
+global.image.tag; with neither tag set, the tested collector release 0.114.0.
+*/}}
+{{- define "souk.collectorImage" -}}
+{{- $image := .Values.observability.collector.image -}}
+{{- $global := (.Values.global | default dict).image | default dict -}}
+{{- include "souk-lib.imageRef" (dict "repository" $image.repository "registry" ($image.registry | default $global.registry) "tag" ($image.tag | default $global.tag | default "0.114.0")) -}}
+{{- end }}

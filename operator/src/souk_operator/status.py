@@ -20,6 +20,9 @@ from souk_operator import naming
 
 CONDITION_TYPES = ("DatabasesReady", "StreamsReady", "ServicesReady", "Ready")
 StageState = Literal["ok", "waiting", "temporary", "permanent"]
+# metav1.Condition's limits, repeated in the CRD's conditions schema.
+REASON_MAX = 1024
+MESSAGE_MAX = 32768
 
 
 @dataclass(frozen=True)
@@ -79,14 +82,36 @@ def services_stage(services: Sequence[str], deployments: Mapping[str, Deployment
     return Stage("waiting", reason, "; ".join(parts))
 
 
+def condition_reason(reason: str) -> str:
+    """Return ``reason`` in the form metav1.Condition requires (CamelCase, never empty).
+
+    Characters outside ``[A-Za-z0-9_,:]`` are dropped, the first character must be a letter and
+    the last must not be ``,`` or ``:``; at most :data:`REASON_MAX` characters. What is left
+    empty becomes ``Unknown``, so the API server never refuses the status patch.
+    """
+    kept = "".join(c for c in reason if c.isascii() and (c.isalnum() or c in "_,:"))
+    kept = kept.lstrip("0123456789_,:")[:REASON_MAX].rstrip(",:")
+    return kept or "Unknown"
+
+
+def condition_message(message: str) -> str:
+    """Return ``message`` cut to :data:`MESSAGE_MAX` characters (metav1.Condition's limit)."""
+    if len(message) <= MESSAGE_MAX:
+        return message
+    return message[: MESSAGE_MAX - 1] + "…"
+
+
 def condition(kind: str, stage: Stage, generation: int) -> dict[str, Any]:
-    """Return a standard condition (``lastTransitionTime`` is filled by :func:`merge`)."""
+    """Return a standard condition (``lastTransitionTime`` is filled by :func:`merge`).
+
+    Every field metav1.Condition requires is set, in the form the CRD's schema accepts.
+    """
     return {
         "type": kind,
         "status": "True" if stage.ok else "False",
-        "reason": stage.reason,
-        "message": stage.message,
-        "observedGeneration": generation,
+        "reason": condition_reason(stage.reason),
+        "message": condition_message(stage.message),
+        "observedGeneration": max(0, generation),
     }
 
 
