@@ -79,6 +79,6 @@ class Backends:
     async def drop_all_streams(
         self, url: str, prefix: str, services: Iterable[str]
     ) -> ProvisionResult:
-        """Delete every event and dead-letter stream of ``services`` (with their groups)."""
+        """Delete every stream of ``services`` and every other key under the prefix."""
         async with self.redis(url) as client:
-            return await drop_streams(client, prefix, services)
+            return await drop_streams(client, prefix, services, whole_prefix=True)

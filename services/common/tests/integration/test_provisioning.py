@@ -400,13 +400,22 @@ async def test_drop_streams_removes_every_other_key_of_the_prefix_and_only_those
     neighbour = f"{redis_prefix.rstrip(':')}2:payments:provider:charge:abc"
     await redis_client.set(neighbour, "1")
     try:
-        result = await drop_streams(redis_client, redis_prefix, SERVICES)
+        result = await drop_streams(redis_client, redis_prefix, SERVICES, whole_prefix=True)
         assert f"deleted 1 keys under {redis_prefix}payments:provider:" in result.actions
         assert f"deleted 1 other keys under {redis_prefix}" in result.actions
         assert [key async for key in redis_client.scan_iter(match=f"{redis_prefix}*")] == []
         assert await redis_client.exists(neighbour) == 1  # another marketplace's key stays
     finally:
         await redis_client.delete(neighbour)
+
+
+async def test_dropping_one_service_keeps_the_other_services_streams(redis_client, redis_prefix):
+    await ensure_streams(redis_client, redis_prefix, subscriptions())
+    await redis_client.set(f"{redis_prefix}something:else", "1")
+    await drop_streams(redis_client, redis_prefix, ["notifications"])
+    assert await redis_client.exists(f"{redis_prefix}orders.events") == 1
+    assert await redis_client.exists(f"{redis_prefix}something:else") == 1
+    assert await redis_client.exists(f"{redis_prefix}dlq.notifications") == 0
 
 
 async def test_drop_streams_under_the_empty_prefix_deletes_the_key_families_and_only_those():

@@ -126,7 +126,12 @@ class LocalStack:
             self.credentials.forget(name)
         redis = Redis.from_url(self.config.redis_url)
         try:
-            await drop_streams(redis, self.config.stream_prefix, [m.name for m in self.manifests])
+            await drop_streams(
+                redis,
+                self.config.stream_prefix,
+                [m.name for m in self.manifests],
+                whole_prefix=True,
+            )
         finally:
             await redis.aclose()
 

@@ -153,15 +153,19 @@ async def _group_names(redis: Redis, stream: str) -> set[str]:
     return {_text(group["name"]) for group in groups}
 
 
-async def drop_streams(redis: Redis, prefix: str, services: Iterable[str]) -> ProvisionResult:
-    """Delete the marketplace's streams, dead-letter streams and every other key of its prefix.
+async def drop_streams(
+    redis: Redis, prefix: str, services: Iterable[str], *, whole_prefix: bool = False
+) -> ProvisionResult:
+    """Delete the services' streams, dead-letter streams and key families.
 
-    The other keys are e.g. the payments provider's idempotency memory: a deleted marketplace
-    leaves nothing in Redis. The services' key families (``souk_common.streams``) are deleted
-    by name too, so the local stack's empty prefix loses them as well.
+    The key families (``souk_common.streams``, e.g. the payments provider's idempotency
+    memory) are deleted by name, so the local stack's empty prefix loses them as well. With
+    ``whole_prefix`` (the whole marketplace goes) every other key under a non-empty prefix is
+    deleted too, so a deleted marketplace leaves nothing in Redis; removing one service must
+    not pass it, or the other services' streams would go with it. An empty prefix never
+    deletes other keys: they are not ours to tell.
 
-    ``UNLINK`` frees a long stream in the background instead of blocking Redis. An empty
-    prefix (the local stack's default) deletes no other key: they are not ours to tell.
+    ``UNLINK`` frees a long stream in the background instead of blocking Redis.
     """
     actions: list[str] = []
     services = list(services)
@@ -172,7 +176,7 @@ async def drop_streams(redis: Redis, prefix: str, services: Iterable[str]) -> Pr
         for family in service_key_prefixes(prefix, services):
             if deleted := await _unlink_matching(redis, family):
                 actions.append(f"deleted {deleted} keys under {family}")
-        if prefix and (others := await _unlink_matching(redis, prefix)):
+        if whole_prefix and prefix and (others := await _unlink_matching(redis, prefix)):
             actions.append(f"deleted {others} other keys under {prefix}")
     return ProvisionResult.from_actions(actions)
 
