@@ -87,6 +87,16 @@ def test_deleting_the_marketplace_drops_databases_roles_and_streams(cluster: Clu
     }
     postgres_volume = volumes["data-shop-postgres-0"]
     redis_volume = volumes["data-shop-redis-server-0"]
+    # Stop the services first: a running consumer recreates its group (and with it the stream)
+    # on NOGROUP, so streams dropped under running services come back (seen on this node).
+    cluster.shop("scale", "deployment", "--all", "--replicas=0")
+    services = tuple(f"pod/shop-{name}-" for name in SHOP_SERVICES)
+
+    def services_running() -> list[str]:
+        pods = cluster.shop("get", "pods", "-o", "name").split()
+        return [p for p in pods if p.startswith(services) and "-seed-" not in p]
+
+    _wait("the services to stop", lambda: not services_running())
     cluster.shop("delete", "marketplace", "shop", "--timeout=600s")
     _wait("the managed servers to go", lambda: not cluster.json("get", "statefulsets")["items"])
     # deletionPolicy Delete: the operator deleted the claims too; the volumes are retained.
