@@ -64,6 +64,7 @@ def containerd_config(layout: NodeLayout) -> str:
 
     ``restrict_oom_score_adj``: the machine lacks CAP_SYS_RESOURCE, so a sandbox's -998 fails.
     ``sandbox_image``: the pause image built here (no registry to pull one from).
+    ``netns_mounts_under_state_dir``: pod network namespaces are the node's to remove.
     """
     cni = layout.config / "cni"
     return f"""version = 2
@@ -79,6 +80,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "{PAUSE_IMAGE}"
   restrict_oom_score_adj = true
+  # Pod network namespaces under our state dir, not /run/netns: `down` unmounts them with the
+  # rest, so no cni-* namespace outlives the node (they did before, one set per run).
+  netns_mounts_under_state_dir = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"

@@ -321,6 +321,9 @@ def leftovers(layout: NodeLayout) -> list[str]:
     found += [f"cgroup {c}" for c in _cgroup_dirs(layout)]
     if netns.exists():
         found.append(f"network namespace {NETNS}")
+    # Pod network namespaces live under the node's state dir (containerd's
+    # netns_mounts_under_state_dir); any in /run/netns would be a containerd left loose.
+    found += [f"network namespace {p.name}" for p in sorted(Path("/run/netns").glob("cni-*"))]
     return found
 
 
