@@ -77,35 +77,13 @@ wanted() {
 }
 
 # --- steps, log, failure -------------------------------------------------------------------
-START=$SECONDS
-STEP="starting"
 mkdir -p "$CACHE/logs" "$CACHE/archives"
 LOG="$CACHE/logs/build.log"
 : >"$LOG"
 
-step() {
-    STEP="$1"
-    printf '[images %4ds] %s\n' "$((SECONDS - START))" "$STEP"
-    printf '\n==== [%ds] %s\n' "$((SECONDS - START))" "$STEP" >>"$LOG"
-}
-
-fail() {
-    printf 'images: FAILED: %s (full output: %s)\n' "$1" "$LOG" >&2
-    exit 1
-}
-
-on_error() {
-    local status=$1 section line
-    section="$(awk '/^==== / {buf = ""; next} NF {buf = buf $0 "\n"} END {printf "%s", buf}' \
-        "$LOG" 2>/dev/null || true)"
-    line="$(printf '%s' "$section" | grep -iE '^error|error:|fatal|cannot|unable|not found' \
-        | tail -n 1 || true)"
-    [ -n "$line" ] || line="$(printf '%s' "$section" | tail -n 1)"
-    fail "step \"$STEP\" exited with status $status${line:+: ${line:0:240}}"
-}
-trap 'on_error $?' ERR
-
-run() { "$@" >>"$LOG" 2>&1; }
+STEP_PREFIX=images
+# shellcheck source=scripts/lib/steps.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/steps.sh"
 
 for tool in buildah podman debootstrap tar unzip python3; do
     command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed (apt-get install buildah podman debootstrap unzip)"

